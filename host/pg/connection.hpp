@@ -1,0 +1,110 @@
+#pragma once
+/// @file One PostgreSQL session: statements with typed parameters, COPY, transactions.
+///
+/// libpqxx opens and owns the session (connection policy, conninfo parsing, errors at connect).
+/// The data path talks to libpq directly through the handle libpqxx connected, because libpqxx
+/// 6.4 exposes neither per-parameter binary formats (needed to send bytea untouched) nor the
+/// detail/hint/position fields of an error, nor row-at-a-time COPY without its own copies.
+#include "pg/error.hpp"
+#include "pg/result.hpp"
+
+#include <pqxx/connection>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace mighost::pg {
+
+/// Well-known type OIDs (pg_type.dat); stable across PostgreSQL versions.
+namespace oid {
+constexpr Oid boolean = 16, bytea = 17, int8 = 20, int2 = 21, int4 = 23, text = 25, oid = 26,
+              json = 114, float4 = 700, float8 = 701, numeric = 1700, jsonb = 3802, unknown = 705;
+}
+
+/// One bound parameter: text (or raw bytes for bytea), or NULL.
+struct param
+{
+  std::string value;
+  bool is_null = false;
+};
+
+/// A PostgreSQL session. Not thread-safe: one thread (one Lua state) owns it.
+class connection
+{
+public:
+  /// Connects with a libpq URL or key=value string ("" = libpq environment). Throws sql_error
+  /// (sqlstate 08001) with the password masked out of the message.
+  explicit connection(const std::string& conninfo);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Simple-query protocol: may hold several statements; returns the last result.
+  result exec(const std::string& sql);
+  /// Extended protocol with bound parameters. The statement is described once per session so
+  /// each parameter is sent as the type the server expects (bytea in binary, the rest as text).
+  result exec_params(const std::string& sql, const std::vector<param>& params);
+  /// Describes a statement without running it: the result's columns and types (no rows).
+  result describe(const std::string& sql);
+  /// Parameter types of a statement (cached per session).
+  const std::vector<Oid>& param_types(const std::string& sql);
+
+  /// COPY ... FROM STDIN: start, then put_copy_data() any number of times, then end_copy_in().
+  void begin_copy_in(const std::string& copy_sql);
+  void put_copy_data(std::string_view data);
+  /// Finishes the COPY; returns the number of rows the server stored.
+  long long end_copy_in();
+  /// Abandons the COPY (the server rolls back the statement).
+  void abort_copy_in(const std::string& reason) noexcept;
+  bool in_copy_in() const noexcept { return m_copy_in; }
+
+  /// COPY ... TO STDOUT: start, then next_copy_row() until it returns false.
+  void begin_copy_out(const std::string& copy_sql);
+  /// The next raw COPY text line (including its trailing newline); valid until the next call.
+  bool next_copy_row(std::string_view& line);
+  /// Reads and discards what is left of a COPY TO (an iterator abandoned early).
+  void drain_copy_out() noexcept;
+  bool in_copy_out() const noexcept { return m_copy_out; }
+
+  /// Transactions: depth 0 = autocommit. begin() at depth ≥ 1 makes a SAVEPOINT.
+  void begin();
+  void commit();
+  void rollback();
+  int tx_depth() const noexcept { return m_depth; }
+
+  void set_statement_timeout(int ms);
+  void set_lock_timeout(int ms);
+
+  /// Is the socket still usable (no error seen that broke it)?
+  bool is_open() const noexcept;
+  void close() noexcept;
+  int backend_pid() const noexcept;
+  int server_version() const noexcept;
+  /// The connection string this session was opened with, password masked.
+  const std::string& masked_conninfo() const noexcept { return m_masked; }
+  std::string quote_ident(std::string_view s) const;
+  std::string quote_literal(std::string_view s) const;
+
+private:
+  PGconn* handle() const;
+  /// Finishes a COPY TO the caller abandoned, so the next statement can run.
+  void settle() noexcept { if (m_copy_out) drain_copy_out(); }
+  result check(PGresult* r, const std::string& sql);
+  [[noreturn]] void throw_error(PGresult* r, const std::string& sql);
+  void finish_copy(const std::string& what);
+
+  std::unique_ptr<pqxx::connection_base> m_conn;
+  PGconn* m_pg = nullptr;
+  std::string m_masked;
+  std::unordered_map<std::string, std::vector<Oid>> m_param_types;
+  std::string m_copy_sql;
+  char* m_copy_buf = nullptr;
+  bool m_copy_in = false;
+  bool m_copy_out = false;
+  int m_depth = 0;
+};
+
+} // namespace mighost::pg

@@ -1,0 +1,43 @@
+#include "pg/conninfo.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <regex>
+
+namespace mighost::pg {
+
+std::string mask_password(const std::string& text)
+{
+  // URL userinfo: scheme://user:secret@host
+  static const std::regex url_pw(R"(((?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@)",
+                                 std::regex::icase);
+  // key=value form and URL query parameter: password=secret, password='s e c'
+  static const std::regex kv_pw(R"((\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*))",
+                                std::regex::icase);
+  std::string out = std::regex_replace(text, url_pw, "$1***@");
+  return std::regex_replace(out, kv_pw, "$1***");
+}
+
+std::optional<std::string> conninfo_error(const std::string& conninfo)
+{
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (opts) {
+    PQconninfoFree(opts);
+    return std::nullopt;
+  }
+  std::string msg = err ? err : "invalid connection string";
+  if (err) PQfreemem(err);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return mask_password(msg);
+}
+
+std::string default_conninfo(const std::string& operator_db)
+{
+  if (!operator_db.empty()) return operator_db;
+  if (const char* env = std::getenv("DATABASE_URL"); env && *env) return env;
+  return {};
+}
+
+} // namespace mighost::pg
