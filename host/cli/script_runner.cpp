@@ -4,6 +4,7 @@
 #include "cli/signals.hpp"
 
 #include "bind/modules.hpp"
+#include "pg/cancel.hpp"
 #include "pg/conninfo.hpp"
 #include "sandbox/sandbox.hpp"
 
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -46,7 +48,16 @@ private:
     while (!m_stop) {
       if (!m_fired && interrupt_count() >= bind::interrupt_threshold()) {
         m_fired = true;
-        lua_sethook(m_L, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        // Count events only: they fire in Lua code, never on the call of a C message handler,
+        // so an error already unwinding (e.g. the cancelled statement's) is not disturbed.
+        lua_sethook(m_L, interrupt_hook, LUA_MASKCOUNT, 1);
+        pg::cancel_all();  // a statement in flight ends now (57014), not when it would finish
+      } else if (m_fired && interrupt_count() > bind::interrupt_threshold()) {
+        // Still running after one more signal: JIT-compiled loops never see the hook. Stop the
+        // sandboxes (their destructors will not run) and leave.
+        std::fprintf(stderr, "mighost: interrupted again; exiting now\n");
+        sandbox::stop_all();
+        std::_Exit(130);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -1,5 +1,6 @@
 #include "pg/connection.hpp"
 
+#include "pg/cancel.hpp"
 #include "pg/conninfo.hpp"
 
 #include <pqxx/basic_connection>
@@ -64,6 +65,7 @@ connection::connection(const std::string& conninfo) : m_masked(mask_password(con
                      "", "", "", "", 0});
   }
   if (!m_pg) throw usage_error("libpqxx connected without handing over its handle");
+  register_cancel(m_pg);
   // Stable, exact text forms for every type the Lua layer reads back.
   exec("SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
        " SET extra_float_digits = 3");
@@ -78,6 +80,7 @@ void connection::close() noexcept
 {
   if (m_copy_buf) PQfreemem(m_copy_buf);
   m_copy_buf = nullptr;
+  if (m_pg) unregister_cancel(m_pg);
   m_pg = nullptr;
   m_conn.reset();
 }
