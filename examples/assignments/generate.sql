@@ -2,9 +2,9 @@
 -- (spec ../shared/spec/assignments.md §1; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number.
 -- Scale: psql variable "scale" (default 1 = 200 000 parts, 400 000 time logs, 2 000 user ids), or
--- the setting examples.scale (PGOPTIONS='-c examples.scale=0.01' for mighost sandbox):
+-- the environment variable EXAMPLES_SCALE (for mighost sandbox, which cannot pass -v):
 --   psql -X -v ON_ERROR_STOP=1 -v scale=0.01 -d DB -f examples/assignments/generate.sql
---   PGOPTIONS='-c examples.scale=0.01' mighost sandbox --fixture examples/assignments/generate.sql
+--   EXAMPLES_SCALE=0.01 mighost sandbox --fixture examples/assignments/generate.sql
 -- Users: every 50th id deleted (gap), every 13th inactive (not an orphan).
 -- Parts (g = 1..N): every 5th unassigned (not a source row); g%1000 in (11, 12, 13) assigned to a
 -- missing user (a deleted id, 0, a negative id) -> orphan_user; every 4th assigned part without
@@ -12,7 +12,11 @@
 -- part_missing cannot occur on a fresh database (see part_missing.sql). Counts: expected.sql.
 \if :{?scale}
 \else
-  SELECT COALESCE(NULLIF(current_setting('examples.scale', true), ''), '1') AS scale \gset
+  \getenv scale EXAMPLES_SCALE
+\endif
+\if :{?scale}
+\else
+  \set scale 1
 \endif
 SELECT greatest(1, round(200000 * :scale))::int AS n_parts,
        greatest(100, round(2000 * :scale))::int AS n_user_ids,

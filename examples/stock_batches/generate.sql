@@ -1,10 +1,10 @@
 -- examples/stock_batches/generate.sql — large legacy database for scripts/stock_batches.lua
 -- (spec ../shared/spec/stock_batches.md §1; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number g.
--- Scale: psql variable "scale" (default 1 = 1 000 000 items), or the setting examples.scale
--- (e.g. PGOPTIONS='-c examples.scale=0.01' for mighost sandbox, which cannot pass -v):
+-- Scale: psql variable "scale" (default 1 = 1 000 000 items), or the environment variable
+-- EXAMPLES_SCALE (for mighost sandbox, which cannot pass -v and strips PG* variables):
 --   psql -X -v ON_ERROR_STOP=1 -v scale=0.01 -d DB -f examples/stock_batches/generate.sql
---   PGOPTIONS='-c examples.scale=0.01' mighost sandbox --fixture examples/stock_batches/generate.sql
+--   EXAMPLES_SCALE=0.01 mighost sandbox --fixture examples/stock_batches/generate.sql
 -- Per 1 000 items (g = 1..N): g%1000 = 7 negative_quantity; 13..16 invalid costPerUnitUSD (NaN,
 -- Infinity, -Infinity, < 0); 17..20 invalid freightCostUSD (same); g%200 = 11 dangling locationId
 -- (orphan_location); g%250 = 17 dangling assignedUserId (orphan_user; g = 17 mod 1000 is rejected
@@ -12,7 +12,11 @@
 -- Exact expected counts: run expected.sql afterwards (README.md lists them for scale 1).
 \if :{?scale}
 \else
-  SELECT COALESCE(NULLIF(current_setting('examples.scale', true), ''), '1') AS scale \gset
+  \getenv scale EXAMPLES_SCALE
+\endif
+\if :{?scale}
+\else
+  \set scale 1
 \endif
 SELECT greatest(1, round(1000000 * :scale))::int AS n_items,
        greatest(5, round(2000 * :scale))::int AS n_users,
