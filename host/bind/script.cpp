@@ -82,7 +82,8 @@ void prepare_state(lua::state& L, const script_info& info)
   lua::register_preload(L, {{"mighost.db", open_db},
                             {"mighost.log", open_log},
                             {"mighost.sys", open_sys},
-                            {"mighost.script", open_script}});
+                            {"mighost.script", open_script},
+                            {"mighost.backup", open_backup}});
   if (!info.path.empty()) L.add_module_dir(dir_of(info.path));
 }
 

@@ -1,0 +1,88 @@
+#pragma once
+/// @file The backup engine: table snapshots into a directory (COPY + DDL + manifest.json), their
+/// verification and restore, and the JSON export of seed 004 with its restore. No Lua here; the
+/// Lua module (host/bind/backup.cpp) and the CLI (cmd_backup.cpp, cmd_restore.cpp) call these.
+///
+/// Directory layout:
+///   DIR/manifest.json           what was taken: tables, rows, sha256 per file, DDL, versions, time
+///   DIR/NNN_<schema.table>.copy[.zst]   one file per table, COPY text format, zstd by default
+/// Files are 0600, the directory 0700; every file is fsynced before manifest.json is renamed in,
+/// so a directory with a manifest is a complete backup.
+#include "backup/catalog.hpp"
+#include "backup/files.hpp"
+#include "pg/connection.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace mighost::backup {
+
+/// What to back up and where.
+struct snapshot_options
+{
+  std::vector<std::string> tables;  ///< names as a person writes them (see resolve_tables)
+  std::string schema;               ///< or: every table of this schema
+  std::string dir;                  ///< created 0700 if missing; must not hold a backup yet
+  compression comp = compression::zstd;
+  int level = 1;                    ///< zstd level
+  std::string script;               ///< recorded in the manifest when given
+  std::string run_id;               ///< recorded in the manifest when given
+};
+
+/// Takes the snapshot (one REPEATABLE READ READ ONLY transaction, or a savepoint of the caller's
+/// transaction) and returns the manifest it wrote. The directory is checked and probed before
+/// the first query; on any failure the files written so far are removed and backup_error (or
+/// pg::sql_error) is thrown.
+nlohmann::json snapshot(pg::connection& c, const snapshot_options& o);
+
+/// Result of verify(): ok, or one line per problem naming the file.
+struct verify_report
+{
+  bool ok = true;
+  std::vector<std::string> problems;
+};
+
+/// Re-hashes every data file and re-counts its rows against manifest.json. Never throws for a
+/// damaged backup: every problem is reported.
+verify_report verify(const std::string& dir);
+
+struct restore_options
+{
+  std::vector<std::string> tables;  ///< subset (name or schema.name); empty = all
+  bool truncate = false;            ///< replace the rows of non-empty tables
+};
+
+/// Restores in one transaction (a savepoint inside the caller's): creates missing enum types,
+/// sequences and tables from the recorded DDL, loads parents before children, adds keys, indexes
+/// and foreign keys of the tables it created, and moves sequences forward to the recorded
+/// values. A non-empty table without `truncate` refuses the whole restore before any change
+/// (backup_error::kind::refused); a file that does not match its sha256 or row count rolls it
+/// back (kind::corrupt). Returns {"tables": [{schema, name, rows, created, truncated}]}.
+nlohmann::json restore(pg::connection& c, const std::string& dir, const restore_options& o);
+
+/// The JSON export of seed 004 (see json_export.cpp for the exact representation).
+struct json_options
+{
+  std::vector<std::string> tables;  ///< names; each becomes a key as written here
+  std::string prefix = "backup";
+  std::string dir = ".";
+};
+
+/// Writes `<dir>/<prefix>_backup_YYYYMMDD_HHMMSS.json` (UTC) from one consistent snapshot and
+/// returns {"path", "sha256", "bytes", "row_counts": {key: n}}.
+nlohmann::json export_json(pg::connection& c, const json_options& o);
+
+struct json_restore_options
+{
+  std::vector<std::string> tables;  ///< keys of the file to load; empty = all
+  std::string schema;               ///< load into this schema instead of the recorded one
+  bool truncate = false;
+};
+
+/// Loads a JSON export back into existing tables (the file holds rows, not DDL), parents first,
+/// in one transaction; refuses non-empty tables unless `truncate`. Returns like restore().
+nlohmann::json restore_json(pg::connection& c, const std::string& path, const json_restore_options& o);
+
+} // namespace mighost::backup
