@@ -96,6 +96,23 @@ void flush(lua_connection& c, copy_state* st)
   st->buffer.clear();
 }
 
+/// Cuts the buffer back to where a row began unless the row was completed: a value that cannot
+/// be bound (the script may pcall and write on) must not leave half a line in the COPY stream.
+class row_undo
+{
+public:
+  explicit row_undo(std::string& buffer) : m_buffer(buffer), m_start(buffer.size()) {}
+  ~row_undo() { if (!m_done) m_buffer.resize(m_start); }
+  row_undo(const row_undo&) = delete;
+  row_undo& operator=(const row_undo&) = delete;
+  void done() { m_done = true; }
+
+private:
+  std::string& m_buffer;
+  std::size_t m_start;
+  bool m_done = false;
+};
+
 int writer_write(lua_State* L)
 {
   copy_state* st = check_copy(L, 1, k_writer_meta);
@@ -103,6 +120,7 @@ int writer_write(lua_State* L)
   if (!st->open) return luaL_error(L, "copy_in writer is closed");
   lua_connection& c = copy_connection(L, 1);
   return lua::protect(L, [&] {
+    row_undo undo(st->buffer);
     const int n = static_cast<int>(st->types.size());
     for (int i = 1; i <= n; ++i) {
       if (i > 1) st->buffer += '\t';
@@ -112,6 +130,7 @@ int writer_write(lua_State* L)
       lua_pop(L, 1);
     }
     st->buffer += '\n';
+    undo.done();
     ++st->rows;
     if (st->buffer.size() >= k_flush_bytes) flush(c, st);
     return 0;

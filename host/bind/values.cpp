@@ -35,6 +35,7 @@ std::string format_number(double v)
 /// "123LL" / "18446744073709551615ULL" from tostring() of an integer cdata → exact digits.
 std::string cdata_integer(lua_State* L, int idx, const std::string& what)
 {
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;  // array elements and COPY fields come as -1
   lua_pushlightuserdata(L, &k_tostring);
   lua_rawget(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, idx);

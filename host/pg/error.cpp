@@ -11,6 +11,26 @@ std::string compose(const diagnostics& d)
   return s;
 }
 
+/// Line breaks (and the indentation after them) become one space. libpq's own texts, such as a
+/// lost connection's "server closed the connection unexpectedly\n\tThis probably means ...", and
+/// multi-line details would otherwise break the one line.
+std::string join_lines(const std::string& s)
+{
+  std::string out;
+  out.reserve(s.size());
+  bool line_break = false;
+  for (char c : s) {
+    if (c == '\n' || c == '\r') {
+      line_break = true;
+    } else if (!line_break || (c != ' ' && c != '\t')) {
+      if (line_break && !out.empty() && out.back() != ' ') out += ' ';
+      line_break = false;
+      out += c;
+    }
+  }
+  return out;
+}
+
 /// The statement shortened to one line around the error position, so a 2 kB INSERT stays readable.
 std::string excerpt(const std::string& q, int position)
 {
@@ -33,9 +53,9 @@ sql_error::sql_error(diagnostics d)
 
 std::string sql_error::one_line() const
 {
-  std::string s = compose(m_diag);
-  if (!m_diag.detail.empty()) s += " (DETAIL: " + m_diag.detail + ")";
-  if (!m_diag.hint.empty()) s += " (HINT: " + m_diag.hint + ")";
+  std::string s = join_lines(compose(m_diag));
+  if (!m_diag.detail.empty()) s += " (DETAIL: " + join_lines(m_diag.detail) + ")";
+  if (!m_diag.hint.empty()) s += " (HINT: " + join_lines(m_diag.hint) + ")";
   if (m_diag.position > 0) s += " at character " + std::to_string(m_diag.position);
   if (!m_diag.query.empty()) s += " in: " + excerpt(m_diag.query, m_diag.position);
   return s;
