@@ -1,0 +1,2 @@
+local helper = require "cli_helper"
+print(helper.greet("script"))
