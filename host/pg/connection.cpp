@@ -137,6 +137,7 @@ result connection::check(PGresult* r, const std::string& sql)
 result connection::exec(const std::string& sql)
 {
   settle();
+  if (lint::worth_linting(sql, true)) lint_statement(sql);
   return check(PQexec(handle(), sql.c_str()), sql);
 }
 
@@ -162,6 +163,7 @@ result connection::describe(const std::string& sql)
 
 result connection::exec_params(const std::string& sql, const std::vector<param>& params)
 {
+  if (lint::worth_linting(sql, false)) lint_statement(sql);
   const std::vector<Oid>& types = param_types(sql);
   if (types.size() != params.size())
     throw usage_error("statement takes " + std::to_string(types.size()) + " parameter(s) but " +

@@ -6,6 +6,7 @@
 /// 6.4 exposes neither per-parameter binary formats (needed to send bytea untouched) nor the
 /// detail/hint/position fields of an error, nor row-at-a-time COPY without its own copies.
 #include "pg/error.hpp"
+#include "pg/lint.hpp"
 #include "pg/result.hpp"
 
 #include <pqxx/connection>
@@ -88,7 +89,13 @@ public:
   std::string quote_ident(std::string_view s) const;
   std::string quote_literal(std::string_view s) const;
 
+  /// Lock-heavy DDL warnings (pg/lint.hpp) raised on this session, oldest first (at most 100).
+  const std::vector<lint::warning>& lint_warnings() const noexcept { return m_lint_warnings; }
+  void clear_lint_warnings() noexcept { m_lint_warnings.clear(); }
+
 private:
+  /// Lints a DDL-looking statement before it is sent and logs the findings (pg/lint_session.cpp).
+  void lint_statement(const std::string& sql) noexcept;
   PGconn* handle() const;
   /// Finishes a COPY TO the caller abandoned, so the next statement can run.
   void settle() noexcept { if (m_copy_out) drain_copy_out(); }
@@ -105,6 +112,8 @@ private:
   bool m_copy_in = false;
   bool m_copy_out = false;
   int m_depth = 0;
+  std::vector<lint::warning> m_lint_warnings;
+  bool m_linting = false;
 };
 
 } // namespace mighost::pg

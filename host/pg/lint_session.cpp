@@ -1,0 +1,82 @@
+// The run-time lint hook of pg::connection: answers lint()'s catalog questions on the same
+// session (so uncommitted DDL of the running transaction is seen) and logs what it finds.
+#include "pg/connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
+namespace mighost::pg {
+
+namespace {
+
+/// Resolves a table by name the way the statement will: through search_path when unqualified.
+/// Plain name comparisons, so no input can make the lookup itself fail (and abort a transaction).
+constexpr const char* k_table_match =
+  " JOIN pg_namespace n ON n.oid = c.relnamespace"
+  " WHERE c.relname = $2::text AND c.relkind IN ('r', 'p', 'm')"
+  "   AND CASE WHEN $1::text = '' THEN pg_table_is_visible(c.oid) ELSE n.nspname = $1::text END";
+
+/// Partitioned tables count with all their partitions.
+const std::string k_size_sql =
+  std::string("SELECT sum(greatest(p.reltuples, 0))::float8, bool_and(p.reltuples < 0),"
+              "       sum(pg_relation_size(p.oid))::int8"
+              "  FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
+              "  JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid) AND p.relkind <> 'p'") +
+  k_table_match + " GROUP BY c.oid LIMIT 1";
+
+const std::string k_not_null_sql =
+  std::string("SELECT a.attnotnull OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid"
+              "   AND k.contype = 'c' AND k.convalidated"
+              "   AND pg_get_constraintdef(k.oid) = 'CHECK ((' || quote_ident(a.attname) || ' IS NOT NULL))')"
+              "  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $3::text"
+              "   AND NOT a.attisdropped") +
+  k_table_match + " LIMIT 1";
+
+const std::string k_type_sql =
+  std::string("SELECT format_type(a.atttypid, a.atttypmod)"
+              "  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = $3::text"
+              "   AND NOT a.attisdropped") +
+  k_table_match + " LIMIT 1";
+
+} // namespace
+
+void connection::lint_statement(const std::string& sql) noexcept
+{
+  if (m_linting || !m_pg || m_copy_in || m_copy_out) return;
+  // In a failed transaction every lookup fails too, and the statement will be refused anyway.
+  if (PQtransactionStatus(m_pg) == PQTRANS_INERROR) return;
+  const lint::config_values cfg = lint::config();
+  if (!cfg.enabled) return;
+  m_linting = true;
+  try {
+    lint::catalog cat;
+    cat.size = [this](const lint::table_ref& t) -> std::optional<lint::table_size> {
+      result r = exec_params(k_size_sql, {{t.schema}, {t.name}});
+      if (r.rows() == 0) return std::nullopt;
+      lint::table_size s;
+      s.rows = r.value(0, 1) == "t" ? -1 : std::atof(std::string(r.value(0, 0)).c_str());
+      s.bytes = std::atoll(std::string(r.value(0, 2)).c_str());
+      return s;
+    };
+    cat.not_null_proven = [this](const lint::table_ref& t, const std::string& col) {
+      result r = exec_params(k_not_null_sql, {{t.schema}, {t.name}, {col}});
+      return r.rows() > 0 && r.value(0, 0) == "t";
+    };
+    cat.column_type = [this](const lint::table_ref& t, const std::string& col) -> std::optional<std::string> {
+      result r = exec_params(k_type_sql, {{t.schema}, {t.name}, {col}});
+      if (r.rows() == 0) return std::nullopt;
+      return std::string(r.value(0, 0));
+    };
+    for (lint::warning& w : lint::lint(sql, cat, cfg.limits)) {
+      spdlog::warn("lock-heavy DDL: {}", w.text());
+      if (m_lint_warnings.size() >= 100) m_lint_warnings.erase(m_lint_warnings.begin());
+      m_lint_warnings.push_back(std::move(w));
+    }
+  } catch (const std::exception& e) {
+    spdlog::debug("lint skipped ({}): {}", e.what(), sql.substr(0, 200));
+  }
+  m_linting = false;
+}
+
+} // namespace mighost::pg
