@@ -19,6 +19,7 @@ int open_db(lua_State* L);
 int open_log(lua_State* L);
 int open_sys(lua_State* L);
 int open_script(lua_State* L);
+int open_worker(lua_State* L);  ///< mighost.worker (host/bind/worker.cpp)
 int open_backup(lua_State* L);
 
 /// Registers every native and embedded module in package.preload, the default connection and

@@ -83,6 +83,7 @@ void prepare_state(lua::state& L, const script_info& info)
                             {"mighost.log", open_log},
                             {"mighost.sys", open_sys},
                             {"mighost.script", open_script},
+                            {"mighost.worker", open_worker},
                             {"mighost.backup", open_backup}});
   if (!info.path.empty()) L.add_module_dir(dir_of(info.path));
 }

@@ -1,0 +1,86 @@
+-- mighost.mig_checks: the validation checks at the end of every run, and counts_balance.
+local db = require "mighost.db"
+local json = require "mighost.mig_json"
+local context = require "mighost.mig_context"
+
+local checks = {}
+
+local function text(v)
+  if v == nil or v == db.NULL or v == json.null then return "NULL" end
+  return context.value_text(v)
+end
+
+local function equal(a, b)
+  if a == b then return true end
+  local na, nb = tonumber(a), tonumber(b)
+  return na ~= nil and nb ~= nil and na == nb and json.is_number_text(a) and json.is_number_text(b)
+end
+
+--- True when a check is skipped in partial (and stopped) runs: names ending in _accounted (the
+--- spec's rule), checks declared with partial = "skip", and counts_balance.
+function checks.skips_when_partial(c)
+  return c.partial == "skip" or c.name:match("_accounted$") ~= nil or c.name == "counts_balance"
+end
+
+--- counts_balance: Σ over source sets of |source − migrated − rejected|.
+function checks.balance(counts, set_names)
+  local total = 0
+  for _, name in ipairs(set_names) do
+    local c = counts[name]
+    if c then total = total + math.abs((tonumber(c.source) or 0) - (tonumber(c.migrated) or 0) - (tonumber(c.rejected) or 0)) end
+  end
+  return total
+end
+
+--- Runs every declared check (each in a savepoint of the current transaction, so an SQL error
+--- fails that check only) and counts_balance; prints one CHECK line each. Returns the results
+--- [{name, passed (nil = skipped), expected, actual, expected_text, actual_text}] and the failures.
+function checks.run(run, partial, counts)
+  local results, failed = json.array(), 0
+  local prefix = run.dry_run and "[DRY RUN] " or ""
+  local list = {}
+  for _, c in ipairs(run.def.checks) do list[#list + 1] = c end
+  list[#list + 1] = {name = "counts_balance", expected = 0,
+                     fn = function() return checks.balance(counts, run.def.set_names) end}
+  for _, c in ipairs(list) do
+    local expected = c.expected
+    if expected == nil then expected = 0 end
+    local r = {name = c.name, expected_text = text(expected)}
+    if partial and checks.skips_when_partial(c) then
+      r.actual_text = "skipped"
+    else
+      local conn = run.conns[c.on or run.def.ledger]
+      local ok, actual = pcall(function()
+        return conn:tx(function()
+          if c.fn then return c.fn(run.ctx) end
+          local sql = c.sql
+          if type(sql) == "function" then sql = sql(run.ctx) end
+          return conn:scalar(sql)
+        end)
+      end)
+      if ok then
+        r.actual_text = text(actual)
+        r.passed = equal(r.actual_text, r.expected_text)
+      else
+        r.actual_text = "error: " .. tostring(actual)
+        r.passed = false
+      end
+      if not r.passed then failed = failed + 1 end
+    end
+    local verdict = r.passed == nil and "SKIP" or (r.passed and "PASS" or "FAIL")
+    io.stdout:write(string.format("%sCHECK %s %s expected=%s actual=%s\n", prefix, r.name, verdict,
+      r.expected_text, r.actual_text))
+    local function jv(t)
+      if r.passed == nil then return json.null end
+      return json.is_number_text(t) and json.number(t) or t
+    end
+    results[#results + 1] = json.object({"name", "passed", "expected", "actual"},
+      {name = r.name, passed = r.passed == nil and json.null or r.passed, expected = json.is_number_text(r.expected_text)
+         and json.number(r.expected_text) or r.expected_text,
+       actual = jv(r.actual_text), expected_text = r.expected_text, actual_text = r.actual_text})
+  end
+  io.stdout:flush()
+  return results, failed
+end
+
+return checks

@@ -1,0 +1,215 @@
+-- mighost.mig_context: one run's connections and the `ctx` handed to a script's functions
+-- (reject, fixup, say, logging), plus stop detection and the lock-timeout retry of a batch.
+local db = require "mighost.db"
+local log = require "mighost.log"
+local sys = require "mighost.sys"
+local json = require "mighost.mig_json"
+local ledger = require "mighost.mig_ledger"
+
+local context = {}
+
+local ffi = require "ffi"
+local int64_t, uint64_t = ffi.typeof("int64_t"), ffi.typeof("uint64_t")
+
+--- The text form of a key or fixup value as PostgreSQL's ::text gives it for the usual key types.
+function context.value_text(v)
+  local t = type(v)
+  if v == nil or v == db.NULL then return nil end
+  if t == "string" then return v end
+  if t == "boolean" then return v and "true" or "false" end
+  if t == "number" then
+    if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
+    if v ~= v then return "NaN" end
+    if v == math.huge then return "Infinity" elseif v == -math.huge then return "-Infinity" end
+    return string.format("%.17g", v)
+  end
+  if t == "cdata" and (ffi.istype(int64_t, v) or ffi.istype(uint64_t, v)) then
+    return (tostring(v):gsub("[UL]+$", ""))
+  end
+  if t == "table" then return json.encode(v) end
+  return tostring(v)
+end
+
+--- Resolves each declared connection's conninfo: its flag, its env variables, the connection it
+--- falls back to, then (nil) db.connect()'s own default (--db, DATABASE_URL, libpq environment).
+function context.conninfos(def, values, script_db)
+  local out = {}
+  for _, c in ipairs(def.connections) do
+    local v = values[c.option]
+    if (v == nil or v == "") and c.option == "db" and script_db and script_db ~= "" then v = script_db end
+    if v == nil or v == "" then
+      for _, e in ipairs(c.env or {}) do
+        local ev = os.getenv(e)
+        if ev and ev ~= "" then v = ev break end
+      end
+    end
+    if (v == nil or v == "") and c.fallback then v = out[c.fallback] end
+    out[c.name] = v
+  end
+  return out
+end
+
+--- Opens the run's connections with application_name and timeouts set. role: "run", "worker 2"...
+function context.connect(def, infos, values, role)
+  local conns = {}
+  for _, c in ipairs(def.connections) do
+    local info = infos[c.name]
+    local ok, conn = pcall(db.connect, info)
+    if not ok then
+      error(string.format("cannot connect %s (%s): %s", c.flag, log.mask(tostring(info or "default")),
+        log.mask(tostring(conn))), 0)
+    end
+    local app = string.format("mighost:%s %s pid %d", def.name, role, sys.getpid())
+    conn:exec("SELECT set_config('application_name', $1, false)", app:sub(1, 63))
+    conn:set_lock_timeout(values.lock_timeout or 0)
+    conn:set_statement_timeout(values.statement_timeout or 0)
+    conns[c.name] = conn
+  end
+  return conns
+end
+
+local Ctx = {}
+Ctx.__index = Ctx
+
+--- A new ctx. run: {def, values, conns, run_id, dry_run, shared, worker}.
+function context.new_ctx(run)
+  local def = run.def
+  local ctx = setmetatable({
+    name = def.name,
+    options = run.values, opt = run.values,
+    dry_run = run.dry_run or false,
+    run_id = run.run_id,
+    conn = run.conns,
+    db = run.conns[def.ledger],
+    shared = run.shared or {},
+    worker = run.worker,
+    log = log,
+    _run = run,
+    _pending = {rejects = 0, fixups = 0, written = {}},
+  }, Ctx)
+  for name, c in pairs(run.conns) do
+    if ctx[name] == nil then ctx[name] = c end
+  end
+  return ctx
+end
+
+function Ctx:prefix() return self.dry_run and "[DRY RUN] " or "" end
+
+--- Prints one line on stdout (prefixed with [DRY RUN] in a dry run).
+function Ctx:say(fmt, ...)
+  local s = select("#", ...) > 0 and string.format(fmt, ...) or tostring(fmt)
+  io.stdout:write(self:prefix(), s, "\n")
+  io.stdout:flush()
+end
+
+function Ctx:info(fmt, ...) log.info(self:prefix() .. fmt, ...) end
+function Ctx:warn(fmt, ...) log.warn(self:prefix() .. fmt, ...) end
+function Ctx:debug(fmt, ...) log.debug(self:prefix() .. fmt, ...) end
+
+local function set_of(ctx, set_name, what)
+  local name = set_name or ctx.phase
+  local rs = ctx._run.sets and ctx._run.sets[name]
+  if not rs then
+    error(string.format("ctx:%s: unknown source set '%s' (declare it in phases or sets)", what, tostring(name)), 3)
+  end
+  return rs
+end
+
+--- The key text of a row of a source set: key columns as text, composite keys joined with '|'.
+function context.key_text(rs, row, what)
+  if type(row) ~= "table" then return context.value_text(row) end
+  local parts = {}
+  for i, k in ipairs(rs.keys) do
+    local v = row[k]
+    if v == nil or v == db.NULL then
+      error(string.format("%s: the row has no value for key column '%s' of source set '%s'", what, k, rs.name), 4)
+    end
+    parts[i] = context.value_text(v)
+  end
+  return table.concat(parts, "|")
+end
+
+--- Marks a source row rejected (mig_meta.rejects, inside the current batch transaction).
+--- `row` is the source row (or its key text); `set` defaults to the current phase's set.
+function Ctx:reject(row, code, detail, set)
+  local rs = set_of(self, set, "reject")
+  local key = context.key_text(rs, row, "ctx:reject")
+  local same = rs.conn == self.db
+  local row_json = nil
+  if type(row) == "table" then
+    local ok, j = pcall(json.encode, row)
+    if ok then row_json = j end
+  end
+  if not same then
+    local ok, j = pcall(rs.conn.scalar, rs.conn, "SELECT to_jsonb(s)::text FROM (" .. rs.source_sql .. ") s WHERE "
+      .. rs.keytext_sql .. " = $1 LIMIT 1", key)
+    if ok and type(j) == "string" then row_json = j end
+  end
+  local n = ledger.reject(self.db, {migration = self.name, set = rs.name, key = key, reason = code,
+    detail = detail ~= nil and context.value_text(detail) or nil, row_json = row_json, run_id = self.run_id,
+    row_sql = same and ("SELECT to_jsonb(s) FROM (" .. rs.source_sql .. ") s WHERE " .. rs.keytext_sql
+      .. " = $3 LIMIT 1") or nil})
+  self._pending.rejects = self._pending.rejects + n
+  return n
+end
+
+--- Logs a value the migration had to change (mig_meta.fixups, inside the batch transaction).
+function Ctx:fixup(row, field, rule, old, new, set)
+  local rs = set_of(self, set, "fixup")
+  local n = ledger.fixup(self.db, {migration = self.name, set = rs.name, key = context.key_text(rs, row, "ctx:fixup"),
+    field = field, rule = rule, old = context.value_text(old), new = context.value_text(new), run_id = self.run_id})
+  self._pending.fixups = self._pending.fixups + n
+  return n
+end
+
+--- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers
+--- updated in the batch of their task). The phase's own written count is the batch's return value.
+function Ctx:written(set, n)
+  local w = self._pending.written
+  w[set] = (w[set] or 0) + (n or 1)
+end
+
+--- Takes the batch's pending tallies (after its commit) or drops them (after its rollback).
+function context.take_pending(ctx, keep)
+  local p = ctx._pending
+  ctx._pending = {rejects = 0, fixups = 0, written = {}}
+  if keep then return p end
+  return nil
+end
+
+--- Why the run should stop at this batch boundary, or nil.
+function context.stop_reason(run)
+  if run.stop_file and sys.exists(run.stop_file) then return "stop file " .. run.stop_file .. " present" end
+  if sys.interrupted() > 0 then return "interrupted (SIGINT/SIGTERM)" end
+  if run.external_stop and run.external_stop() then return "stop requested" end
+  return nil
+end
+
+local RETRY = {["55P03"] = "lock timeout", ["40P01"] = "deadlock", ["40001"] = "serialization failure"}
+local DELAYS = {0.25, 0.5, 1, 2, 4}
+
+--- Runs fn (one batch: a transaction); a lock timeout, deadlock or serialization failure rolls it
+--- back and retries it with backoff, then fails with a message a person can act on. The traceback
+--- of the last error is kept in run.traceback.
+function context.with_retry(run, what, fn)
+  for attempt = 1, #DELAYS + 1 do
+    local ok, err = xpcall(fn, function(e)
+      run.traceback = debug.traceback("", 2)
+      return e
+    end)
+    if ok then return end
+    local state = type(err) == "table" and err.sqlstate
+    local kind = state and RETRY[state]
+    if not kind then error(err, 0) end
+    if attempt > #DELAYS then
+      error(string.format("%s: %s %d times in a row (lock_timeout %s ms): another session holds a lock this"
+        .. " batch needs (see pg_locks / pg_stat_activity). Retry when it is done, or raise --lock-timeout."
+        .. " Last error: %s", what, kind, attempt, tostring(run.values.lock_timeout), tostring(err)), 0)
+    end
+    log.warn("%s: %s (%s); retrying in %.2fs (attempt %d of %d)", what, kind, state, DELAYS[attempt],
+      attempt, #DELAYS + 1)
+    sys.sleep(DELAYS[attempt])
+  end
+end
+
+return context

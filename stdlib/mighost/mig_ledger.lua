@@ -1,0 +1,199 @@
+-- mighost.mig_ledger: the mig_meta schema (../shared/spec/README.md) and every write to it.
+--
+-- The four spec tables are created exactly as specified. What the spec does not fix lives in extra
+-- columns of mig_meta.runs (added once, only when missing, so no run ever takes a strong lock on
+-- the ledger that another run's INSERT would wait for): the script's sha256, the host version,
+-- the per-phase checkpoints, the durations and the error message.
+local db = require "mighost.db"
+local json = require "mighost.mig_json"
+
+local ledger = {}
+
+ledger.DDL = [[
+CREATE SCHEMA IF NOT EXISTS mig_meta;
+CREATE TABLE IF NOT EXISTS mig_meta.runs (
+  run_id      bigserial PRIMARY KEY,
+  migration   text NOT NULL,
+  mode        text NOT NULL CHECK (mode IN ('apply')),
+  started_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  status      text NOT NULL CHECK (status IN ('running','ok','partial','stopped',
+                                              'validation_failed','refused','error')),
+  options     jsonb NOT NULL DEFAULT '{}',
+  counts      jsonb NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS mig_meta.rejects (
+  migration    text NOT NULL,
+  source_table text NOT NULL,
+  source_key   text NOT NULL,
+  reason       text NOT NULL,
+  detail       text,
+  row_data     jsonb NOT NULL,
+  run_id       bigint NOT NULL REFERENCES mig_meta.runs,
+  PRIMARY KEY (migration, source_table, source_key));
+CREATE TABLE IF NOT EXISTS mig_meta.fixups (
+  migration text NOT NULL, source_table text NOT NULL, source_key text NOT NULL,
+  field text NOT NULL,
+  rule  text NOT NULL,
+  old_value text, new_value text,
+  run_id bigint NOT NULL REFERENCES mig_meta.runs,
+  PRIMARY KEY (migration, source_table, source_key, field));
+CREATE TABLE IF NOT EXISTS mig_meta.checks (
+  run_id bigint NOT NULL REFERENCES mig_meta.runs, check_name text NOT NULL,
+  passed boolean,
+  expected text NOT NULL, actual text NOT NULL,
+  PRIMARY KEY (run_id, check_name));
+]]
+
+--- Extra columns of mig_meta.runs (not in the spec's DDL; the spec's columns stay as they are).
+ledger.EXTRA_COLUMNS = {
+  {"script_sha256", "text"},   -- sha256 of the script file this run executed
+  {"host_version", "text"},    -- mighost version
+  {"checkpoint", "jsonb"},     -- {"<phase>": {"parts": [{"lo","hi","last","done","complete"}]}}
+  {"durations", "jsonb"},      -- seconds: {"total","setup","phases":{...},"finalize","checks"}
+  {"message", "text"},         -- why a run ended in error/refused
+}
+
+--- True when mig_meta.runs exists (a database no migration ever touched has none).
+function ledger.exists(conn)
+  return conn:scalar("SELECT to_regclass('mig_meta.runs') IS NOT NULL") == true
+end
+
+--- Columns of mig_meta.runs (set), or nil if the table is absent.
+function ledger.run_columns(conn)
+  if not ledger.exists(conn) then return nil end
+  local have = {}
+  for _, r in ipairs(conn:query([[SELECT attname FROM pg_attribute
+      WHERE attrelid = 'mig_meta.runs'::regclass AND attnum > 0 AND NOT attisdropped]])) do
+    have[r.attname] = true
+  end
+  return have
+end
+
+--- Creates mig_meta and the extra columns when missing. Runs in the caller's transaction, or in
+--- its own; races with another migration creating it at the same moment are retried once.
+function ledger.ensure(conn)
+  local function go()
+    local have = ledger.run_columns(conn)
+    local complete = have and conn:scalar([[SELECT to_regclass('mig_meta.rejects') IS NOT NULL
+        AND to_regclass('mig_meta.fixups') IS NOT NULL AND to_regclass('mig_meta.checks') IS NOT NULL]]) == true
+    if not complete then
+      conn:exec(ledger.DDL)
+      have = ledger.run_columns(conn)
+    end
+    for _, c in ipairs(ledger.EXTRA_COLUMNS) do
+      if not have[c[1]] then
+        conn:exec(string.format("ALTER TABLE mig_meta.runs ADD COLUMN IF NOT EXISTS %s %s", c[1], c[2]))
+      end
+    end
+  end
+  local ok, err = pcall(conn.tx, conn, go)
+  if not ok then
+    local state = type(err) == "table" and err.sqlstate
+    if state ~= "23505" and state ~= "42P07" and state ~= "42P06" then error(err, 0) end
+    conn:tx(go)  -- another session created it between our check and our CREATE
+  end
+end
+
+--- The latest run of a migration that was not refused (for the script-changed warning and the
+--- checkpoints to resume from), or nil.
+function ledger.previous_run(conn, migration)
+  if not ledger.exists(conn) then return nil end
+  local rows = conn:query([[SELECT run_id, status, started_at::text AS started_at, script_sha256,
+      checkpoint::text AS checkpoint FROM mig_meta.runs
+      WHERE migration = $1 AND status <> 'refused' ORDER BY run_id DESC LIMIT 1]], migration)
+  local r = rows[1]
+  if not r then return nil end
+  local cp = r.checkpoint
+  r.checkpoint = (type(cp) == "string") and json.decode(cp) or nil
+  return r
+end
+
+--- Inserts this run's row (status running) and returns its run_id.
+function ledger.start_run(conn, migration, info)
+  return conn:scalar([[INSERT INTO mig_meta.runs (migration, mode, status, options, script_sha256,
+      host_version, checkpoint) VALUES ($1, 'apply', $2, $3::jsonb, $4, $5, $6::jsonb) RETURNING run_id]],
+    migration, info.status or "running", json.encode(info.options or {}), info.sha256, info.version,
+    json.encode(info.checkpoint or {}))
+end
+
+--- Runs of this migration still marked running while we hold its lock: their process died.
+function ledger.close_dead_runs(conn, migration, run_id)
+  return conn:query([[UPDATE mig_meta.runs SET status = 'error',
+      message = 'process ended without finishing (killed or crashed); noticed by run ' || $2
+      WHERE migration = $1 AND status = 'running' AND run_id <> $2
+      RETURNING run_id, started_at::text AS started_at]], migration, run_id)
+end
+
+--- Sets the final state of a run.
+function ledger.finish_run(conn, run_id, status, counts, durations, message)
+  durations = durations and json.decode(json.encode(durations)) or {}
+  for k, v in pairs(durations) do
+    if type(v) == "number" then durations[k] = math.floor(v * 1000 + 0.5) / 1000 end
+  end
+  for k, v in pairs(type(durations.phases) == "table" and durations.phases or {}) do
+    durations.phases[k] = math.floor(v * 1000 + 0.5) / 1000
+  end
+  conn:exec([[UPDATE mig_meta.runs SET status = $2, finished_at = clock_timestamp(), counts = $3::jsonb,
+      durations = $4::jsonb, message = $5 WHERE run_id = $1]],
+    run_id, status, json.encode(counts or {}), json.encode(durations or {}), message)
+end
+
+--- Replaces one phase's checkpoint (all its parts).
+function ledger.set_phase_checkpoint(conn, run_id, phase, cp)
+  conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(COALESCE(checkpoint, '{}'), $2::text[], $3::jsonb)
+      WHERE run_id = $1]], run_id, db.array({phase}), json.encode(cp))
+end
+
+--- Updates one part of a phase's checkpoint (workers do this concurrently: jsonb_set is evaluated
+--- on the latest row version, so their updates never overwrite each other).
+function ledger.set_part_checkpoint(conn, run_id, phase, index, part)
+  conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(checkpoint, $2::text[], $3::jsonb)
+      WHERE run_id = $1]], run_id, db.array({phase, "parts", tostring(index - 1)}), json.encode(part))
+end
+
+--- Records a reject (insert if absent). `row_sql`, when given, computes to_jsonb(<source row>) in
+--- the same statement with the key as $3; `row_json` is the fallback. Returns 1 if inserted.
+function ledger.reject(conn, r)
+  local lookup = r.row_sql and ("(" .. r.row_sql .. ")") or "NULL::jsonb"
+  return conn:exec([[INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,
+      row_data, run_id) VALUES ($1, $2, $3, $4, $5, COALESCE(]] .. lookup .. [[, $6::jsonb), $7)
+      ON CONFLICT (migration, source_table, source_key) DO NOTHING]],
+    r.migration, r.set, r.key, r.reason, r.detail, r.row_json or "{}", r.run_id)
+end
+
+--- Records a fixup (insert if absent). Returns 1 if inserted.
+function ledger.fixup(conn, f)
+  return conn:exec([[INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,
+      old_value, new_value, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (migration, source_table, source_key, field) DO NOTHING]],
+    f.migration, f.set, f.key, f.field, f.rule, f.old, f.new, f.run_id)
+end
+
+--- Stores the check results of a run.
+function ledger.record_checks(conn, run_id, results)
+  for _, c in ipairs(results) do
+    local passed = c.passed  -- json.null / nil: skipped
+    if passed == json.null then passed = nil end
+    conn:exec([[INSERT INTO mig_meta.checks (run_id, check_name, passed, expected, actual)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, check_name) DO UPDATE
+        SET passed = EXCLUDED.passed, expected = EXCLUDED.expected, actual = EXCLUDED.actual]],
+      run_id, c.name, passed, c.expected_text, c.actual_text)
+  end
+end
+
+--- The rejects and fixups of a migration for the report (all of them: the current state).
+function ledger.rejects_and_fixups(conn, migration)
+  if not ledger.exists(conn) then return json.array(), json.array() end
+  local rejects, fixups = json.array(), json.array()
+  for r in conn:rows([[SELECT source_table, source_key, reason, detail FROM mig_meta.rejects
+      WHERE migration = $1 ORDER BY source_table, source_key COLLATE "C"]], migration) do
+    rejects[#rejects + 1] = json.object({"source_table", "source_key", "reason", "detail"}, r)
+  end
+  for r in conn:rows([[SELECT source_table, source_key, field, rule, old_value, new_value FROM mig_meta.fixups
+      WHERE migration = $1 ORDER BY source_table, source_key COLLATE "C", field]], migration) do
+    fixups[#fixups + 1] = json.object({"source_table", "source_key", "field", "rule", "old_value", "new_value"}, r)
+  end
+  return rejects, fixups
+end
+
+return ledger

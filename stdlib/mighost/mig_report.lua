@@ -1,0 +1,112 @@
+-- mighost.mig_report: the human summary, the RESULT line and the JSON report file.
+local json = require "mighost.mig_json"
+local log = require "mighost.log"
+local sys = require "mighost.sys"
+
+local report = {}
+
+local RESULT_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed"}
+local FILE_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed", "preconditions",
+                   "rejects", "fixups", "checks", "would_change", "message", "options", "script",
+                   "script_sha256", "host_version", "started_at", "finished_at", "durations"}
+local COUNT_KEYS = {"source", "migrated", "rejected", "written"}
+
+--- counts as ordered JSON objects: {"<set>": {"source","migrated","rejected","written"}}.
+function report.counts_json(counts, order)
+  local keys, out = {}, {}
+  for _, name in ipairs(order) do
+    if counts[name] then
+      keys[#keys + 1] = name
+      local c = counts[name]
+      out[name] = c.source ~= nil and json.object(COUNT_KEYS, c) or c
+    end
+  end
+  return json.object(keys, out)
+end
+
+local function secs(s) return s and string.format("%.2fs", s) or "-" end
+
+local function tally(list, field)
+  local by, names = {}, {}
+  for _, r in ipairs(list) do
+    local k = r[field]
+    if not by[k] then by[k] = 0; names[#names + 1] = k end
+    by[k] = by[k] + 1
+  end
+  table.sort(names)
+  local parts = {}
+  for _, k in ipairs(names) do parts[#parts + 1] = k .. " " .. by[k] end
+  return #list .. (#parts > 0 and (" (" .. table.concat(parts, ", ") .. ")") or "")
+end
+
+--- Prints the summary table (stdout) for a finished run.
+function report.summary(r)
+  local p = r.mode == "dry-run" and "[DRY RUN] " or ""
+  local out = {}
+  local function say(fmt, ...) out[#out + 1] = p .. string.format(fmt, ...) end
+  say("migration %s: %s (%s%s) in %s", r.migration, r.status, r.mode,
+    r.run_id and (", run #" .. tostring(r.run_id)) or "", secs(r.durations and r.durations.total))
+  local rows = {{"phase/set", "source", "migrated", "rejected", "written", "time"}}
+  local extra = {}
+  for _, name in ipairs(r.order or {}) do
+    local c = r.counts[name] or {}
+    local t = r.durations and r.durations.phases and r.durations.phases[name]
+    local function f(k) return c[k] ~= nil and tostring(c[k]):gsub("LL$", "") or "-" end
+    rows[#rows + 1] = {name, f("source"), f("migrated"), f("rejected"), f("written"), secs(t)}
+    if c.source == nil and next(c) then extra[#extra + 1] = name .. " " .. json.encode(c) end
+  end
+  local w = {}
+  for _, row in ipairs(rows) do
+    for i, cell in ipairs(row) do w[i] = math.max(w[i] or 0, #cell) end
+  end
+  for _, row in ipairs(rows) do
+    local cells = {string.format("%-" .. w[1] .. "s", row[1])}
+    for i = 2, #row do cells[i] = string.format("%" .. w[i] .. "s", row[i]) end
+    say("  %s", table.concat(cells, "  "))
+  end
+  for _, e in ipairs(extra) do say("  %s", e) end
+  say("  rejects %s; fixups %s", tally(r.rejects or {}, "reason"), tally(r.fixups or {}, "rule"))
+  local pass, fail, skip = 0, 0, 0
+  for _, c in ipairs(r.checks or {}) do
+    if c.passed == true then pass = pass + 1 elseif c.passed == false then fail = fail + 1 else skip = skip + 1 end
+  end
+  local d = r.durations or {}
+  say("  checks %d PASS, %d FAIL, %d SKIP; setup %s, finalize %s, checks %s", pass, fail, skip, secs(d.setup),
+    secs(d.finalize), secs(d.checks))
+  if r.message then say("  %s", r.message) end
+  if r.report_path then say("  report %s", r.report_path) end
+  io.stdout:write(table.concat(out, "\n"), "\n")
+  io.stdout:flush()
+end
+
+--- The RESULT line (always the last line on stdout).
+function report.result_line(r)
+  local obj = json.object(RESULT_KEYS, {migration = r.migration, mode = r.mode, status = r.status,
+    run_id = r.run_id or json.null, counts = r.counts_json, checks_failed = r.checks_failed or 0})
+  io.stdout:write("RESULT ", json.encode(obj), "\n")
+  io.stdout:flush()
+end
+
+--- Writes the JSON report file (directories created). Returns the path, or nil after a warning.
+function report.write_file(path, r)
+  local dir = path:match("^(.*)/[^/]*$")
+  if dir and dir ~= "" then sys.mkdir_p(dir) end
+  local obj = json.object(FILE_KEYS, {
+    migration = r.migration, mode = r.mode, status = r.status, run_id = r.run_id or json.null,
+    counts = r.counts_json, checks_failed = r.checks_failed or 0,
+    preconditions = r.preconditions or json.array(), rejects = r.rejects or json.array(),
+    fixups = r.fixups or json.array(), checks = r.checks or json.array(),
+    would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message,
+    options = r.options, script = r.script, script_sha256 = r.script_sha256, host_version = r.host_version,
+    started_at = r.started_at, finished_at = r.finished_at, durations = r.durations})
+  local f, err = io.open(path, "w")
+  if not f then
+    log.warn("cannot write the report %s: %s", path, tostring(err))
+    return nil
+  end
+  f:write(json.encode(obj), "\n")
+  f:close()
+  return path
+end
+
+return report
