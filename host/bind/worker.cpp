@@ -239,7 +239,10 @@ int pool_close(lua_State* L)
 int worker_job(lua_State* L)
 {
   worker_context* wc = context_of(L);
-  if (!wc) return 0;
+  if (!wc) {
+    lua_pushnil(L);
+    return 1;
+  }
   lua_pushlstring(L, wc->self->job.data(), wc->self->job.size());
   return 1;
 }
@@ -248,7 +251,10 @@ int worker_job(lua_State* L)
 int worker_index(lua_State* L)
 {
   worker_context* wc = context_of(L);
-  if (!wc) return 0;
+  if (!wc) {
+    lua_pushnil(L);
+    return 1;
+  }
   lua_pushinteger(L, wc->index);
   return 1;
 }

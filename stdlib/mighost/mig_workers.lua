@@ -20,7 +20,7 @@ local function run_pool(run, jobs, on_progress)
   for i, j in ipairs(jobs) do encoded[i] = json.encode(j) end
   local pool = worker.start{script = script.path, args = script.args or {}, db = script.db or "", jobs = encoded}
   local ok, err = xpcall(function()
-    local last, stop_sent = -1, false
+    local last, stop_sent = 0, false
     while true do
       local sum = 0
       for _, n in ipairs(pool:progress()) do sum = sum + n end

@@ -252,3 +252,59 @@ test_12_second_interrupt() {
   expect "re-run completes" eq "$?" 0
   expect "final state equals an uninterrupted run" eq "$(state_fp "$u")" "$REF_STATE"
 }
+
+test_13_two_databases() {
+  local s t pid rc two=$ROOT/examples/demo/two_db.lua
+  s=$(newdb fw_src)
+  psql -X -q "$URL" -c "DROP DATABASE IF EXISTS fw_tgt WITH (FORCE)" -c "CREATE DATABASE fw_tgt" >/dev/null 2>&1
+  t=$(dburl fw_tgt)
+  "$MIGHOST" run "$two" --source-db "$s" --target-db "$t" --batch-size 3 --sleep-ms 250 > slow.txt 2> slow.err &
+  pid=$!
+  wait_progress slow.txt 0
+  for _ in $(seq 1 200); do grep -q '^PROGRESS owners 6/' slow.txt && break; sleep 0.05; done
+  touch demo_two_db.stop
+  wait "$pid"; rc=$?
+  rm -f demo_two_db.stop
+  expect "two databases: stop exits 0" eq "$rc" 0
+  expect "two databases: stopped" has slow.txt '"status":"stopped"'
+  expect "two databases: ledger on the target" eq "$(sql "$t" "SELECT status FROM mig_meta.runs")" stopped
+  expect "two databases: source untouched" eq "$(sql "$s" "SELECT to_regnamespace('mig_meta') IS NULL")" t
+  "$MIGHOST" run "$two" --source-db "$s" --target-db "$t" --batch-size 3 > out.txt 2> err.txt
+  expect "two databases: re-run exits 0" eq "$?" 0
+  expect "two databases: resumes from the checkpoint" has err.txt "resuming 1 key range(s) from run #1"
+  expect "two databases: first PROGRESS continues, not from 3" lacks out.txt "^PROGRESS owners 3/20"
+  expect "two databases: counts" has out.txt '"owners":{"source":20,"migrated":18,"rejected":2'
+  expect "two databases: reject row_data read from the source" eq \
+    "$(sql "$t" "SELECT string_agg(row_data::text, ';' ORDER BY source_key) FROM mig_meta.rejects")" \
+    '{"id": 17, "name": "owner 17"};{"id": 7, "name": "owner 7"}'
+  expect "two databases: copied" eq "$(sql "$t" "SELECT count(*) FROM owners_copy")" 18
+  "$MIGHOST" run "$two" --source-db "$s" --target-db "$t" --limit 3 > out.txt 2> err.txt
+  expect "two databases: --limit removed by the script (64)" eq "$?" 64
+}
+
+test_14_lock_timeout() {
+  local u rc holder
+  u=$(newdb fw_locks)
+  demo "$u" --limit 50 >/dev/null   # creates the target tables
+  # SHARE blocks the batches' inserts but not the reads before them: only batches wait.
+  psql -X -q "$u" -c "BEGIN; LOCK TABLE stock IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
+  holder=$!
+  sleep 0.3
+  demo "$u" --batch-size 100 --lock-timeout 200ms
+  rc=$?
+  wait "$holder"
+  expect "a lock timeout in a batch is retried, then the run completes" eq "$rc" 0
+  expect "the retry is logged" has err.txt "lock timeout (55P03); retrying"
+  sql "$u" "DELETE FROM mig_meta.rejects WHERE source_key = 'it-0037'"   # one row to redo: a reject
+  psql -X -q "$u" -c "BEGIN; LOCK TABLE mig_meta.rejects IN SHARE MODE; SELECT pg_sleep(12); COMMIT;" >/dev/null 2>&1 &
+  holder=$!
+  sleep 0.3
+  demo "$u" --batch-size 100 --lock-timeout 100ms
+  rc=$?
+  expect "a lock that never frees fails the run (exit 1)" eq "$rc" 1
+  expect "with a clear message" has err.txt "lock timeout 6 times in a row"
+  expect "that suggests what to do" has err.txt "raise --lock-timeout"
+  sql "$u" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE query LIKE '%pg_sleep(12)%' AND pid <> pg_backend_pid()" >/dev/null
+  wait "$holder" 2>/dev/null
+}
