@@ -203,6 +203,9 @@ file_sink::file_sink(const std::string& path, compression c, int level) : m_path
     if (!cctx) throw std::bad_alloc();
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    // One worker thread: compression overlaps with reading COPY rows (a no-op, and still
+    // correct, when libzstd is built without threads).
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 1);
     m_cctx = cctx;
     m_out.resize(ZSTD_CStreamOutSize());
   }

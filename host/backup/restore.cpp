@@ -135,6 +135,10 @@ nlohmann::json restore(pg::connection& c, const std::string& dir, const restore_
 
   scoped_tx tx(c, scoped_tx::mode::write);
   tx.qualify_names();
+  // Keys and indexes of created tables are built after the data: give their sorts room (as
+  // one would for pg_restore), for this transaction only and never less than configured.
+  c.exec("SELECT pg_catalog.set_config('maintenance_work_mem', '256MB', true) "
+         "WHERE (SELECT setting::bigint FROM pg_catalog.pg_settings WHERE name = 'maintenance_work_mem') < 262144");
   std::vector<table_id> ids;
   for (auto& p : plan) {
     p.exists = table_exists(c, p.def.id);

@@ -116,11 +116,11 @@ TEST_CASE("mighost.backup from Lua: tables, verify, restore, json", "[backup_lua
   c.exec(k_schema_sql);
   std::string child = fingerprint(c, "every_type");
   scratch tmp;
-  std::string err = run_lua(url, R"(
+  std::string err = run_lua(url, R"lua(
     local db = require "mighost.db"
     local backup = require "mighost.backup"
     local c = db.connect()
-    local dir = ")" + tmp.path("snap") + R"("
+    local dir = ")lua" + tmp.path("snap") + R"lua("
     local m = backup.tables{conn = c, tables = {"parent", "every_type"}, dir = dir, script = "s.lua", run_id = "r1"}
     assert(m.script == "s.lua" and m.run_id == "r1", "script and run recorded")
     assert(m.tables[2].rows == 4, "row count")
@@ -129,17 +129,28 @@ TEST_CASE("mighost.backup from Lua: tables, verify, restore, json", "[backup_lua
     c:exec("DROP TABLE every_type")
     local out = backup.restore(dir, {conn = c, tables = {"every_type"}})
     assert(out.tables[1].created == true and out.tables[1].rows == 4, "restored")
-    local path = backup.json{conn = c, tables = {"parent", "every_type"}, prefix = "lua", dir = ")" + tmp.root + R"("}
+    local path = backup.json{conn = c, tables = {"parent", "every_type"}, prefix = "lua", dir = ")lua" + tmp.root + R"lua("}
     assert(path:match("lua_backup_%d+_%d+%.json$"), path)
     c:exec("TRUNCATE parent, every_type")
     backup.restore_json(path, {conn = c})
+    -- Inside the caller's transaction: a savepoint that sees its uncommitted rows and leaves
+    -- the session's search_path as it was.
+    local tx_ok, tx_err = pcall(c.tx, c, function()
+      c:exec("INSERT INTO parent (name) VALUES ('uncommitted')")
+      local m2 = backup.tables{conn = c, tables = {"parent"}, dir = dir .. "_tx"}
+      assert(m2.tables[1].rows == 3, "sees the caller's rows: " .. m2.tables[1].rows)
+      assert(c:scalar("SHOW search_path") == '"$user", public', c:scalar("SHOW search_path"))
+      assert(c:in_tx() == 1, "still in the caller's transaction")
+      error("roll back")
+    end)
+    assert(not tx_ok and tostring(tx_err):match("roll back"), tostring(tx_err))
     -- An unusable directory raises before anything happens.
     local bad_ok, bad_err = pcall(backup.tables, {conn = c, tables = {"parent"}, dir = "/proc/nope/x"})
     assert(not bad_ok and tostring(bad_err):match("^backup: "), tostring(bad_err))
     -- A refused restore says so.
     local r_ok, r_err = pcall(backup.restore, dir, {conn = c})
     assert(not r_ok and tostring(r_err):match("restore refused"), tostring(r_err))
-  )");
+  )lua");
   CHECK(err == "");
   CHECK(fingerprint(c, "every_type") == child);
   CHECK(scalar(c, "SELECT count(*) FROM parent") == "2");
