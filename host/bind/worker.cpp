@@ -194,6 +194,16 @@ int pool_running(lua_State* L)
   return 1;
 }
 
+/// pool:failed() -> how many workers have ended with an error so far
+int pool_failed(lua_State* L)
+{
+  pool& p = check_pool(L);
+  int n = 0;
+  for (auto& s : p.slots) n += (s->finished && !s->ok) ? 1 : 0;
+  lua_pushinteger(L, n);
+  return 1;
+}
+
 /// pool:stop(): every worker's worker.stopping() turns true (they stop at their next boundary)
 int pool_stop(lua_State* L)
 {
@@ -280,7 +290,7 @@ int worker_stopping(lua_State* L)
 int open_worker(lua_State* L)
 {
   if (luaL_newmetatable(L, k_pool_meta)) {
-    static const luaL_Reg methods[] = {{"progress", pool_progress}, {"running", pool_running},
+    static const luaL_Reg methods[] = {{"progress", pool_progress}, {"running", pool_running}, {"failed", pool_failed},
                                        {"stop", pool_stop},         {"wait", pool_wait},
                                        {"close", pool_close},       {nullptr, nullptr}};
     lua_newtable(L);

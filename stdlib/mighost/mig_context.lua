@@ -140,15 +140,40 @@ function Ctx:reject(row, code, detail, set)
     local ok, j = pcall(json.encode, row)
     if ok then row_json = j end
   end
+  -- row_data = to_jsonb(<source row>), looked up by key: the key columns compared with the row's
+  -- own values (typed like the columns, so an index on the key serves), or by key text.
+  local where, params = {}, {}
+  local first = same and 8 or 1   -- ledger.reject binds $1..$7 itself
+  if type(row) == "table" then
+    for i, k in ipairs(rs.keys) do
+      where[i] = "s." .. db.quote_ident(k) .. " = $" .. (first + i - 1)
+      params[i] = row[k]
+    end
+  else
+    where[1] = rs.keytext_sql .. " = $" .. first
+    params[1] = key
+  end
+  local lookup = "SELECT to_jsonb(s) FROM (" .. rs.source_sql .. ") s WHERE " .. table.concat(where, " AND ") .. " LIMIT 1"
   if not same then
-    local ok, j = pcall(rs.conn.scalar, rs.conn, "SELECT to_jsonb(s)::text FROM (" .. rs.source_sql .. ") s WHERE "
-      .. rs.keytext_sql .. " = $1 LIMIT 1", key)
+    local ok, j = pcall(rs.conn.scalar, rs.conn, "SELECT (" .. lookup .. ")::text", unpack(params, 1, #params))
     if ok and type(j) == "string" then row_json = j end
   end
   local n = ledger.reject(self.db, {migration = self.name, set = rs.name, key = key, reason = code,
     detail = detail ~= nil and context.value_text(detail) or nil, row_json = row_json, run_id = self.run_id,
-    row_sql = same and ("SELECT to_jsonb(s) FROM (" .. rs.source_sql .. ") s WHERE " .. rs.keytext_sql
-      .. " = $3 LIMIT 1") or nil})
+    row_sql = same and lookup or nil, row_params = same and params or nil})
+  self._pending.rejects = self._pending.rejects + n
+  return n
+end
+
+--- Set-based rejects: one INSERT … SELECT for many rows (insert if absent). `sql` (with its own
+--- $n parameters `...`) returns the columns source_key (text), reason, detail and row_data (jsonb,
+--- the source row). Returns the number of rejects inserted.
+function Ctx:reject_rows(set, sql, ...)
+  local rs = set_of(self, set, "reject_rows")
+  local n = self.db:exec("INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,"
+    .. " row_data, run_id) SELECT " .. db.quote_literal(self.name) .. ", " .. db.quote_literal(rs.name)
+    .. ", r.source_key, r.reason, r.detail, r.row_data, " .. (context.value_text(self.run_id) or "NULL")
+    .. " FROM (" .. sql .. ") r ON CONFLICT (migration, source_table, source_key) DO NOTHING", ...)
   self._pending.rejects = self._pending.rejects + n
   return n
 end
@@ -197,7 +222,10 @@ function context.with_retry(run, what, fn)
       run.traceback = debug.traceback("", 2)
       return e
     end)
-    if ok then return end
+    if ok then
+      run.traceback = nil  -- a retried error is not the story of a later failure
+      return
+    end
     local state = type(err) == "table" and err.sqlstate
     local kind = state and RETRY[state]
     if not kind then error(err, 0) end

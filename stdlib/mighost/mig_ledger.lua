@@ -152,13 +152,15 @@ function ledger.set_part_checkpoint(conn, run_id, phase, index, part)
 end
 
 --- Records a reject (insert if absent). `row_sql`, when given, computes to_jsonb(<source row>) in
---- the same statement with the key as $3; `row_json` is the fallback. Returns 1 if inserted.
+--- the same statement, with its parameters from $8 on (`row_params`); `row_json` is the fallback.
+--- Returns 1 if inserted.
 function ledger.reject(conn, r)
   local lookup = r.row_sql and ("(" .. r.row_sql .. ")") or "NULL::jsonb"
+  local extra = r.row_params or {}
   return conn:exec([[INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,
       row_data, run_id) VALUES ($1, $2, $3, $4, $5, COALESCE(]] .. lookup .. [[, $6::jsonb), $7)
       ON CONFLICT (migration, source_table, source_key) DO NOTHING]],
-    r.migration, r.set, r.key, r.reason, r.detail, r.row_json or "{}", r.run_id)
+    r.migration, r.set, r.key, r.reason, r.detail, r.row_json or "{}", r.run_id, unpack(extra, 1, #extra))
 end
 
 --- Records a fixup (insert if absent). Returns 1 if inserted.

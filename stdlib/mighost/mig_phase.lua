@@ -23,7 +23,7 @@ function phase.resolve(run, decl)
   local ctx = run.ctx
   local rs = {name = decl.name, from = decl.from or run.def.ledger}
   rs.conn = run.conns[rs.from] or error("source set " .. decl.name .. ": unknown connection '" .. rs.from .. "'", 0)
-  rs.source_sql = decl.source_sql or eval(decl.source, ctx)
+  rs.source_sql = (decl.source_sql or eval(decl.source, ctx)):gsub("[%s;]+$", "")  -- it becomes a subquery
   rs.keys = decl.keys
   rs.migrated_sql = decl.migrated_sql or eval(decl.migrated, ctx)
   rs.pending_decl = decl.pending_sql or eval(decl.pending, ctx)

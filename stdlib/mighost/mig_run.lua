@@ -371,8 +371,16 @@ function M.worker(def, values, job_text)
              external_stop = worker.stopping}
   R.conns = context.connect(def, context.conninfos(def, values, script.db), values, "worker " .. index)
   R.ctx = context.new_ctx(R)
-  local result = workers.worker_main(R, job)
-  for _, c in pairs(R.conns) do c:close() end
+  -- An error comes back as data with the traceback of where it was raised (the host's own
+  -- traceback would point at the re-raise after the batch's rollback).
+  local ok, result = xpcall(workers.worker_main, function(e)
+    R.traceback = R.traceback or debug.traceback("", 2)
+    return e
+  end, R, job)
+  for _, c in pairs(R.conns) do pcall(c.close, c) end
+  if not ok then
+    return json.encode({failed = true, error = log.mask(tostring(result)), traceback = R.traceback})
+  end
   return result
 end
 

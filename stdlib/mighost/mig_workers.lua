@@ -12,9 +12,9 @@ local phase = require "mighost.mig_phase"
 
 local workers = {}
 
---- Runs jobs in worker threads while the main state reports progress and watches for a stop.
---- on_progress(sum of the workers' counts). Returns the decoded results; the first worker error is
---- raised with its traceback (after every worker has ended).
+--- Runs jobs in worker threads while the main state reports progress and watches for a stop
+--- (and stops the others once one has failed). on_progress(sum of the workers' counts). Returns
+--- the decoded results of the workers that succeeded and the first failure (message, traceback).
 local function run_pool(run, jobs, on_progress)
   local encoded = {}
   for i, j in ipairs(jobs) do encoded[i] = json.encode(j) end
@@ -28,7 +28,11 @@ local function run_pool(run, jobs, on_progress)
       if pool:running() == 0 then break end
       if not stop_sent then
         local reason = context.stop_reason(run)
-        if reason then
+        if pool:failed() > 0 then
+          log.warn("a worker failed: asking the others to stop at their next batch boundary")
+          pool:stop()
+          stop_sent = true
+        elseif reason then
           log.info("%s: asking %d workers to stop at their next batch boundary", reason, #jobs)
           pool:stop()
           stop_sent = true
@@ -47,17 +51,27 @@ local function run_pool(run, jobs, on_progress)
   end
   local results = pool:wait()
   pool:close()
-  local decoded = {}
+  local decoded, failure = {}, nil
   for i, r in ipairs(results) do
-    if not r.ok then
-      run.traceback = r.traceback
-      error(string.format("worker %d of %d failed: %s", i, #results, r.error), 0)
+    local v, err, tb = nil, r.error, r.traceback
+    if r.ok then
+      local dok, d = pcall(json.decode, r.result or "")
+      if not dok then err = "returned no result (" .. tostring(d) .. ")"
+      elseif d.failed then err, tb = d.error, d.traceback
+      else v = d end
     end
-    local dok, v = pcall(json.decode, r.result or "")
-    if not dok then error(string.format("worker %d returned no result (%s)", i, tostring(v)), 0) end
-    decoded[i] = v
+    if v then decoded[#decoded + 1] = v
+    elseif not failure then
+      failure = {message = string.format("worker %d of %d failed: %s", i, #results, tostring(err)), traceback = tb}
+    end
   end
-  return decoded
+  return decoded, failure
+end
+
+local function raise(run, failure)
+  if not failure then return end
+  run.traceback = failure.traceback
+  error(failure.message, 0)
 end
 
 local function merge(run, ph, results, parts)
@@ -95,7 +109,10 @@ function workers.run_keyset(run, ph, rs, parts, n, on_progress)
   end
   if #active == 0 then return "done" end
   log.info("phase %s: %d workers over %d key ranges", ph.name, #active, #parts)
-  return merge(run, ph, run_pool(run, active, on_progress), parts)
+  local results, failure = run_pool(run, active, on_progress)
+  local status, reason = merge(run, ph, results, parts)
+  raise(run, failure)
+  return status, reason
 end
 
 --- A step phase with n threads, each calling the step until it finds nothing left.
@@ -105,7 +122,10 @@ function workers.run_steps(run, ph, n, on_progress)
     jobs[w] = {phase = ph.name, run_id = run.run_id, sets = run.exported_sets, shared = run.ctx.shared}
   end
   log.info("phase %s: %d workers", ph.name, n)
-  return merge(run, ph, run_pool(run, jobs, on_progress), nil)
+  local results, failure = run_pool(run, jobs, on_progress)
+  local status, reason = merge(run, ph, results, nil)
+  raise(run, failure)
+  return status, reason
 end
 
 --- The worker side: `run` is prepared by migration.lua (options, connections, ctx); runs the job

@@ -308,3 +308,15 @@ test_14_lock_timeout() {
             WHERE query LIKE '%pg_sleep(12)%' AND pid <> pg_backend_pid()" >/dev/null
   wait "$holder" 2>/dev/null
 }
+
+test_15_worker_error() {
+  local u
+  u=$(newdb fw_werr)
+  "$MIGHOST" run "$ROOT/tests/framework/worker_error.lua" --db "$u" --workers 3 --batch-size 10 > out.txt 2> err.txt
+  expect "a failing worker ends the run with exit 1" eq "$?" 1
+  expect "the error names the worker" has err.txt "worker 2 of 3 failed: .*worker_error.lua:12: boom in worker 2"
+  expect "with the traceback of where it was raised" has err.txt "worker_error.lua:13: in function 'batch'"
+  expect "RESULT error" has out.txt '"status":"error"'
+  expect "the failing worker's batch was rolled back" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE id BETWEEN 68 AND 134) FROM worker_error_t")" 0
+  expect "ledger says error" eq "$(sql "$u" "SELECT status FROM mig_meta.runs")" error
+}
