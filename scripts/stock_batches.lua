@@ -1,0 +1,198 @@
+-- stock_batches: items -> stock_batches, zero data loss (../shared/spec/stock_batches.md).
+--
+-- Runbook it replaces (seed 003): "back up items; create stock_batches; copy every item into one
+-- batch; add items.useBatchSystem (stays false); check that batch count = item count, quantities
+-- and totals match and no batch is orphaned". Unlike the seed, every item is accounted for:
+-- negative quantities and NaN/Infinity/negative costs are rejected, dangling location and user
+-- references are nulled and logged as fixups, batch ids are deterministic ('mig_' || md5(id)).
+--
+-- Every batch is three set-based statements over the batch's item ids ($1): the rejects, the
+-- fixups, the batches. Values are copied inside PostgreSQL (floats bit for bit).
+local db = require "mighost.db"
+local schema = require "mighost.schema"
+local migration = require "mighost.migration"
+
+-- The rejects rule of §3 (first matching rule wins), over alias i; NULL when the item migrates.
+local REJECT_REASON = [[CASE
+  WHEN i."quantityInStock" < 0 THEN 'negative_quantity'
+  WHEN i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."costPerUnitUSD" < 0 THEN 'invalid_cost'
+  WHEN i."freightCostUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."freightCostUSD" < 0 THEN 'invalid_cost'
+END]]
+local REJECT_DETAIL = [[CASE
+  WHEN i."quantityInStock" < 0 THEN 'quantityInStock ' || i."quantityInStock"
+  WHEN i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."costPerUnitUSD" < 0
+    THEN 'costPerUnitUSD ' || i."costPerUnitUSD"
+  ELSE 'freightCostUSD ' || i."freightCostUSD"
+END]]
+
+-- The items of this batch ($1 = their ids) with the rule that applies to each.
+local BATCH_ITEMS = [[SELECT i.*, ]] .. REJECT_REASON .. [[ AS reason,
+    (SELECT l."id" FROM "locations" l WHERE l."id" = i."locationId") AS location_id,
+    (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId") AS user_id
+  FROM "items" i WHERE i."id" = ANY($1::text[])]]
+
+local REJECT_SQL = [[
+  INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail, row_data, run_id)
+  SELECT 'stock_batches', 'items', i."id", ]] .. REJECT_REASON .. ", " .. REJECT_DETAIL .. [[, to_jsonb(i), $2
+    FROM "items" i
+   WHERE i."id" = ANY($1::text[]) AND ]] .. REJECT_REASON .. [[ IS NOT NULL
+  ON CONFLICT (migration, source_table, source_key) DO NOTHING]]
+
+local FIXUP_SQL = [[
+  INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule, old_value, new_value, run_id)
+  SELECT 'stock_batches', 'items', b."id", f.field, f.rule, f.old_value, NULL, $2
+    FROM (]] .. BATCH_ITEMS .. [[) b
+   CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.location_id),
+                              ('assignedUserId', 'orphan_user', b."assignedUserId", b.user_id)) f(field, rule, old_value, kept)
+   WHERE b.reason IS NULL AND f.old_value IS NOT NULL AND f.kept IS NULL
+  ON CONFLICT (migration, source_table, source_key, field) DO NOTHING]]
+
+-- The mapping table of §3; an existing batch is never rewritten.
+local INSERT_SQL = [[
+  INSERT INTO "stock_batches" ("id", "quantity", "status", "costPerUnitUSD", "freightCostUSD",
+      "orderDate", "expectedArrival", "orderNumber", "arrivedDate", "notes", "createdAt", "updatedAt",
+      "itemId", "locationId", "assignedUserId")
+  SELECT 'mig_' || md5(b."id"), b."quantityInStock", COALESCE(b."status", 'ToOrder'),
+         COALESCE(b."costPerUnitUSD", 0), COALESCE(b."freightCostUSD", 0),
+         b."orderDate", b."expectedArrival", b."orderNumber", b."arrivedDate", b."notes", b."createdAt", b."updatedAt",
+         b."id", b.location_id, b.user_id
+    FROM (]] .. BATCH_ITEMS .. [[) b
+   WHERE b.reason IS NULL
+  ON CONFLICT ("id") DO NOTHING]]
+
+-- §2, created only when "stock_batches" does not exist yet (the constraints come with the table).
+local TARGET_DDL = [[
+CREATE TABLE "stock_batches" (
+  "id" TEXT NOT NULL,
+  "quantity" INTEGER NOT NULL DEFAULT 0,
+  "status" "Status" NOT NULL DEFAULT 'ToOrder',
+  "costPerUnitUSD" DOUBLE PRECISION NOT NULL,
+  "freightCostUSD" DOUBLE PRECISION NOT NULL DEFAULT 0,
+  "orderDate" TIMESTAMP(3), "expectedArrival" TIMESTAMP(3), "orderNumber" TEXT, "arrivedDate" TIMESTAMP(3),
+  "notes" TEXT,
+  "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  "updatedAt" TIMESTAMP(3) NOT NULL,
+  "itemId" TEXT NOT NULL, "locationId" TEXT, "assignedUserId" TEXT,
+  CONSTRAINT "stock_batches_pkey" PRIMARY KEY ("id"),
+  CONSTRAINT "stock_batches_quantity_check" CHECK ("quantity" >= 0),
+  CONSTRAINT "stock_batches_itemId_fkey" FOREIGN KEY ("itemId")
+    REFERENCES "items"("id") ON DELETE CASCADE ON UPDATE CASCADE,
+  CONSTRAINT "stock_batches_locationId_fkey" FOREIGN KEY ("locationId")
+    REFERENCES "locations"("id") ON DELETE SET NULL ON UPDATE CASCADE,
+  CONSTRAINT "stock_batches_assignedUserId_fkey" FOREIGN KEY ("assignedUserId")
+    REFERENCES "users"("id") ON DELETE SET NULL ON UPDATE CASCADE);
+CREATE INDEX "stock_batches_itemId_idx" ON "stock_batches"("itemId");
+CREATE INDEX "stock_batches_locationId_idx" ON "stock_batches"("locationId");
+CREATE INDEX "stock_batches_status_idx" ON "stock_batches"("status");]]
+
+-- Section-2 columns and their types (format_type), for target_compatible.
+local TARGET_COLUMNS = {
+  id = "text", quantity = "integer", status = '"Status"', costPerUnitUSD = "double precision",
+  freightCostUSD = "double precision", orderDate = "timestamp(3) without time zone",
+  expectedArrival = "timestamp(3) without time zone", orderNumber = "text",
+  arrivedDate = "timestamp(3) without time zone", notes = "text",
+  createdAt = "timestamp(3) without time zone", updatedAt = "timestamp(3) without time zone",
+  itemId = "text", locationId = "text", assignedUserId = "text",
+}
+
+local function target_compatible(ctx)
+  local cols = schema.columns(ctx.db, "stock_batches")
+  if not cols then return true, "stock_batches does not exist yet" end
+  local have, bad = {}, {}
+  for _, c in ipairs(cols) do have[c.name] = c.type end
+  for name, want in pairs(TARGET_COLUMNS) do
+    if have[name] ~= want then
+      bad[#bad + 1] = string.format('"%s" is %s, expected %s', name, have[name] or "missing", want)
+    end
+  end
+  table.sort(bad)
+  if #bad > 0 then return false, "stock_batches: " .. table.concat(bad, "; ") end
+  return true, "stock_batches has the section-2 columns"
+end
+
+-- Checks of §5. REJ(key): the item has a reject row.
+local function REJ(key)
+  return [[EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration = 'stock_batches'
+      AND r.source_table = 'items' AND r.source_key = ]] .. key .. ")"
+end
+local MB = [[(SELECT * FROM "stock_batches" WHERE "id" LIKE 'mig\_%')]]
+
+local m = migration.define {
+  name = "stock_batches",
+  description = "items -> stock_batches (one batch per item; bad figures rejected, dangling references nulled)",
+
+  backup = {"items"},   -- mig_backup_stock_batches.items, before the ALTER; items_unchanged compares to it
+
+  preconditions = {
+    {name = "tables_present", sql = [[SELECT to_regclass('"items"') IS NOT NULL AND to_regclass('"locations"') IS NOT NULL
+        AND to_regclass('"users"') IS NOT NULL AND to_regtype('"Status"') IS NOT NULL]]},
+    {name = "target_compatible", check = target_compatible},
+  },
+
+  setup = function(ctx)
+    if not schema.table_exists(ctx.db, "stock_batches") then ctx.db:exec(TARGET_DDL) end
+    ctx.db:exec([[ALTER TABLE "items" ADD COLUMN IF NOT EXISTS "useBatchSystem" BOOLEAN DEFAULT false]])
+  end,
+
+  phases = {
+    { name = "items",
+      source = [[SELECT * FROM "items"]],
+      key = "id",                                     -- ordered COLLATE "C"
+      migrated = [[EXISTS (SELECT 1 FROM "stock_batches" b WHERE b."id" = 'mig_' || md5(s."id"))]],
+      batch = function(ctx, rows)
+        local ids = {}
+        for i, item in ipairs(rows) do ids[i] = item.id end
+        ids = db.array(ids)
+        ctx.db:exec(REJECT_SQL, ids, ctx.run_id)
+        ctx.db:exec(FIXUP_SQL, ids, ctx.run_id)
+        return ctx.db:exec(INSERT_SQL, ids)
+      end },
+  },
+
+  checks = {
+    {name = "items_accounted", sql = [[SELECT count(*) FROM "items" i
+        WHERE NOT EXISTS (SELECT 1 FROM "stock_batches" b WHERE b."id" = 'mig_' || md5(i."id")) AND NOT ]] .. REJ 'i."id"'},
+    {name = "no_double_resolution", sql = [[SELECT count(*) FROM "items" i
+        JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id") WHERE ]] .. REJ 'i."id"'},
+    {name = "batch_values", sql = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")
+        WHERE (b."itemId", b."quantity", b."status", b."costPerUnitUSD", b."freightCostUSD", b."orderDate",
+               b."expectedArrival", b."orderNumber", b."arrivedDate", b."notes", b."createdAt", b."updatedAt")
+          IS DISTINCT FROM (i."id", i."quantityInStock", COALESCE(i."status", 'ToOrder'), COALESCE(i."costPerUnitUSD", 0),
+               COALESCE(i."freightCostUSD", 0), i."orderDate", i."expectedArrival", i."orderNumber", i."arrivedDate",
+               i."notes", i."createdAt", i."updatedAt")
+           OR b."locationId" IS DISTINCT FROM (SELECT l."id" FROM "locations" l WHERE l."id" = i."locationId")
+           OR b."assignedUserId" IS DISTINCT FROM (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId")]]},
+    {name = "quantity_match", sql = [[SELECT count(*) FROM "items" i WHERE NOT ]] .. REJ 'i."id"' .. [[
+        AND i."quantityInStock" <> COALESCE((SELECT sum(b."quantity") FROM "stock_batches" b
+                                             WHERE b."itemId" = i."id" AND b."id" LIKE 'mig\_%'), 0)]]},
+    {name = "totals_match", sql = [[SELECT abs((SELECT COALESCE(sum("quantityInStock"), 0) FROM "items" i
+        WHERE NOT ]] .. REJ 'i."id"' .. [[) - (SELECT COALESCE(sum("quantity"), 0) FROM ]] .. MB .. [[ mb))]]},
+    {name = "rejects_valid", sql = [[SELECT count(*) FROM mig_meta.rejects r JOIN "items" i ON i."id" = r.source_key
+        WHERE r.migration = 'stock_batches' AND NOT CASE r.reason
+          WHEN 'negative_quantity' THEN i."quantityInStock" < 0
+          WHEN 'invalid_cost' THEN i."quantityInStock" >= 0 AND (i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity')
+               OR i."costPerUnitUSD" < 0 OR i."freightCostUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."freightCostUSD" < 0)
+          ELSE false END]]},
+    {name = "items_unchanged", sql = [[SELECT count(*) FROM mig_backup_stock_batches.items s
+        LEFT JOIN "items" i ON i."id" = s."id"
+        WHERE i."id" IS NULL OR (to_jsonb(i) - 'useBatchSystem') <> to_jsonb(s)
+           OR i."useBatchSystem" IS DISTINCT FROM false]]},
+    {name = "orphaned_batches", sql = [[SELECT count(*) FROM "stock_batches" b
+        LEFT JOIN "items" i ON i."id" = b."itemId" WHERE i."id" IS NULL]]},
+    {name = "fixups_logged", sql = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")
+        WHERE ((i."locationId" IS NOT NULL AND b."locationId" IS NULL)
+            OR (i."assignedUserId" IS NOT NULL AND b."assignedUserId" IS NULL))
+          AND NOT EXISTS (SELECT 1 FROM mig_meta.fixups f WHERE f.migration = 'stock_batches'
+                          AND f.source_key = i."id" AND f.rule IN ('orphan_location', 'orphan_user'))]]},
+  },
+
+  rollback = [[
+    BEGIN;
+    DROP TABLE "stock_batches" CASCADE;
+    ALTER TABLE "items" DROP COLUMN "useBatchSystem";
+    DELETE FROM mig_meta.rejects WHERE migration = 'stock_batches';
+    DELETE FROM mig_meta.fixups  WHERE migration = 'stock_batches';
+    COMMIT;]],
+}
+
+return m:main()
