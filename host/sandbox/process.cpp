@@ -46,6 +46,16 @@ std::vector<std::string> build_env(const run_options& opts) {
   return env;
 }
 
+/// If we were started with fd 0, 1 or 2 closed, the pipes below could land there and the
+/// child's dup2() onto 0-2 would shuffle them; occupy any closed one with /dev/null first.
+void ensure_std_fds_open() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0 && null_fd != fd) ::close(null_fd);  // lowest free fd is fd; anything else is odd
+  }
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) out.push_back(s.data());
@@ -169,6 +179,7 @@ process_result run_process(const std::vector<std::string>& argv, const run_optio
   std::vector<char*> c_args = c_strings(args), c_env = c_strings(env);
   const char* cwd = opts.cwd.empty() ? nullptr : opts.cwd.c_str();
 
+  ensure_std_fds_open();
   fd_guard null_in, out_r, out_w, err_r, err_w, st_r, st_w;
   int p[2];
   if ((null_in.fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) throw_errno("open /dev/null");

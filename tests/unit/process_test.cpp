@@ -3,6 +3,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <unistd.h>
 #include <string>
 
 #include "cli/signals.hpp"
@@ -41,6 +42,17 @@ TEST_CASE("run_process passes arguments verbatim and controls the environment", 
   ro.strip_pg_env = false;
   CHECK(run_process({"sh", "-c", "echo $PGHOST"}, ro).out == "/should/not/leak\n");
   ::unsetenv("PGHOST");
+}
+
+TEST_CASE("run_process copes with a parent whose stdin is closed", "[process]") {
+  int saved = ::dup(0);
+  REQUIRE(saved >= 0);
+  ::close(0);
+  auto res = run_process({"sh", "-c", "cat; echo done"});
+  ::dup2(saved, 0);
+  ::close(saved);
+  CHECK(res.out == "done\n");
+  CHECK(res.err == "");
 }
 
 TEST_CASE("run_process kills a child that outlives its timeout", "[process]") {
