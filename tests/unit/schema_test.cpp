@@ -6,6 +6,9 @@
 #include "pg.hpp"
 #include "sandbox/process.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -33,6 +36,17 @@ struct lua_env
     return st.ok ? "" : st.message + "\n" + st.traceback;
   }
 };
+
+/// The mighost binary next to the test binary's folder (build/mighost for build/tests/mighost_tests),
+/// or $MIGHOST_BINARY; "" when neither exists.
+std::string mighost_binary()
+{
+  if (const char* env = std::getenv("MIGHOST_BINARY")) return env;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  auto bin = exe.parent_path().parent_path() / "mighost";
+  return !ec && std::filesystem::exists(bin) ? bin.string() : "";
+}
 
 const char* k_fixture = R"lua(
   conn:exec([[
@@ -207,4 +221,43 @@ TEST_CASE("schema: names are data, never SQL", "[schema]")
     eq(tostring(err):find("expected a table", 1, true) ~= nil, true, "the error says what is expected: " .. tostring(err))
   )lua";
   CHECK(env.run(code) == "");
+}
+
+TEST_CASE("schema: mighost inspect prints the schema, as text or JSON", "[schema]")
+{
+  const std::string bin = mighost_binary();
+  if (bin.empty()) {
+    WARN("mighost binary not found next to the tests (set MIGHOST_BINARY): inspect not tested");
+    return;
+  }
+  const std::string url = mighost::test::fresh_database("schema_inspect");
+  {
+    lua_env env(url);
+    REQUIRE(env.run(k_fixture) == "");
+  }
+  using mighost::sandbox::run_process;
+  auto text = run_process({bin, "inspect", "--db", url});
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("public.bag  (table") != std::string::npos);
+  CHECK(text.out.find("  qr_id    character varying(255)  not null\n") != std::string::npos);
+  CHECK(text.out.find("foreign key    bag_user_id_fkey (user_id) -> public.user (id)") != std::string::npos);
+  CHECK(text.out.find("index          bag_lower_qr btree (lower(qr_id::text)) where") != std::string::npos);
+  CHECK(text.out.find("legacy.bag  (table") != std::string::npos);
+  CHECK(text.out.find("public.bag_status  pending, scanned, billed") != std::string::npos);
+  CHECK(text.out.find("legacy.ticket_seq  bigint, last value 500") != std::string::npos);
+
+  auto one = run_process({bin, "inspect", "--db", url, "legacy.bag", "--json"});
+  REQUIRE(one.exit_code == 0);
+  auto j = nlohmann::json::parse(one.out);
+  REQUIRE(j["tables"].size() == 1);
+  CHECK(j["tables"][0]["schema"] == "legacy");
+  CHECK(j["tables"][0]["columns"][1]["name"] == "qr_code");
+  CHECK(j["tables"][0]["columns"][1]["nullable"] == true);
+  CHECK(j["tables"][0]["primary_key"]["columns"][0] == "id");
+  CHECK(j["tables"][0]["foreign_keys"].is_array());
+  CHECK(nlohmann::json::parse(run_process({bin, "inspect", "--db", url, "--schema", "legacy", "--json"}).out)["tables"].size() == 1);
+
+  auto missing = run_process({bin, "inspect", "--db", url, "nope"});
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("no table or view \"nope\"") != std::string::npos);
 }
