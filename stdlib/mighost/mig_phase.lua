@@ -16,6 +16,18 @@ end
 
 local function lit(s) return db.quote_literal(s) end
 
+-- Collations that already sort text in byte order (glibc >= 2.35 C.UTF-8: code point order).
+local BYTEWISE = {C = true, POSIX = true, ["C.UTF-8"] = true, ["C.utf8"] = true}
+
+--- True when the key column's collation already orders like COLLATE "C": the clause is then left
+--- out, so that the key's index serves each page instead of a sort of the whole set per batch.
+function phase.orders_bytewise(rs, k)
+  local coll = rs.conn:scalar("SELECT CASE WHEN c = 'default' THEN (SELECT datcollate FROM pg_database"
+    .. " WHERE datname = current_database()) ELSE c END FROM (SELECT trim(both '\"' from pg_collation_for((SELECT s."
+    .. db.quote_ident(k) .. " FROM (" .. rs.source_sql .. ") s LIMIT 1))) AS c) x")
+  return BYTEWISE[coll] == true
+end
+
 --- Resolves a source set declaration into SQL: source, key expressions (text keys ordered
 --- COLLATE "C"), key text, and the migrated / rejected / pending predicates over alias `s`.
 --- A set already resolved (a worker receives them as data) is completed the same way.
@@ -40,7 +52,8 @@ function phase.resolve(run, decl)
       error(string.format("source set %s: key column '%s' is not a column of its source query", rs.name, k), 0)
     end
     local q = "s." .. db.quote_ident(k)
-    rs.keyexpr[i] = TEXT_TYPES[rs.types[k]] and (q .. ' COLLATE "C"') or q
+    local text_key = TEXT_TYPES[rs.types[k]] and not phase.orders_bytewise(rs, k)
+    rs.keyexpr[i] = text_key and (q .. ' COLLATE "C"') or q
     rs.keytext[i] = q .. "::text"
   end
   rs.keytext_sql = #rs.keys == 1 and rs.keytext[1] or ("concat_ws('|', " .. table.concat(rs.keytext, ", ") .. ")")
@@ -71,16 +84,45 @@ local function row_compare(rs, op, values, params)
   return "(" .. rs.order_sql .. ") " .. op .. " (" .. table.concat(ph, ", ") .. ")"
 end
 
---- One page: pending rows with key > after and key <= upto, in key order, at most `limit`.
+local MARKS = {__mig_pending = true, __mig_last = true, __mig_window = true}
+
+--- One window: the next `limit` source rows with after < key <= upto in key order (an index range
+--- scan on the key, whatever the planner thinks of the pending predicate), of which only the
+--- pending ones are returned. Returns the pending rows (with .columns/.types), the key of the
+--- window's last row (nil when the window is empty) and the window's size.
 function phase.fetch(rs, after, upto, limit)
   local where, params = {}, {}
-  if rs.pending_sql then where[#where + 1] = "(" .. rs.pending_sql .. ")" end
   if after then where[#where + 1] = row_compare(rs, ">", after, params) end
   if upto then where[#where + 1] = row_compare(rs, "<=", upto, params) end
-  local sql = "SELECT s.* FROM (" .. rs.source_sql .. ") s"
+  local desc = {}
+  for i, e in ipairs(rs.keyexpr) do desc[i] = e .. " DESC" end
+  local window = "SELECT s.* FROM (" .. rs.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
     .. " ORDER BY " .. rs.order_sql .. " LIMIT " .. math.floor(limit)
-  return rs.conn:query(sql, unpack(params, 1, #params))
+  -- The pending predicate sits in a LATERAL subquery that OFFSET 0 keeps from being flattened: it is
+  -- planned for one row, so its EXISTS probe the target's index per row instead of hashing the
+  -- whole target table for every window (which the planner prefers for ~1000 outer rows).
+  local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
+    .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
+    .. " CROSS JOIN LATERAL (SELECT " .. (rs.pending_sql and ("(" .. rs.pending_sql .. ")") or "true")
+    .. " AS pending OFFSET 0) p) SELECT * FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY " .. rs.order_sql
+  local all = rs.conn:query(sql, unpack(params, 1, #params))
+  local rows = {columns = {}, types = {}}
+  for i, c in ipairs(all.columns) do
+    if not MARKS[c] then
+      rows.columns[#rows.columns + 1] = c
+      rows.types[#rows.types + 1] = all.types[i]
+    end
+  end
+  local last, size = nil, 0
+  for _, r in ipairs(all) do
+    size = tonumber(r.__mig_window)
+    if r.__mig_last == 1 then last = phase.key_values(rs, r) end
+    local pending = r.__mig_pending == true
+    r.__mig_pending, r.__mig_last, r.__mig_window = nil, nil, nil
+    if pending then rows[#rows + 1] = r end
+  end
+  return rows, last, size
 end
 
 --- Key values of a row as text (stored in checkpoints; PostgreSQL casts them back when compared).
@@ -129,8 +171,9 @@ local function copy(t)
 end
 
 --- Runs the batches of one part until it is exhausted, the budget (--limit) is spent, or a stop
---- is asked for. run: {conns, def, ctx, run_id, batch_size, budget, on_batch(ph, rows, written)}.
---- Returns "done", "limit" or "stopped" and the reason.
+--- is asked for. run: {conns, def, ctx, run_id, batch_size, budget, on_batch(ph, rs, got, written,
+--- tallies)}. A window without pending rows costs no transaction and no checkpoint (a repeated or
+--- resumed run walks past resolved rows cheaply). Returns "done", "limit" or "stopped" and the reason.
 function phase.run_part(run, ph, rs, part, index)
   local ctx, target = run.ctx, run.conns[run.def.ledger]
   local after = part.last or part.lo
@@ -143,18 +186,23 @@ function phase.run_part(run, ph, rs, part, index)
       want = math.min(want, run.budget.left)
       if want <= 0 then return "limit" end
     end
-    local got, written, new_part = 0, 0, nil
+    local got, written, new_part, last, size = 0, 0, nil, nil, 0
     local what = string.format("phase %s, batch after key %s", ph.name, after and table.concat(after, "|") or "(start)")
     context.with_retry(run, what, function()
       context.take_pending(ctx, false)
-      local rows = (rs.conn ~= target) and phase.fetch(rs, after, part.hi, want) or nil
+      local rows
+      if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want) end
       target:tx(function()
-        rows = rows or phase.fetch(rs, after, part.hi, want)
+        if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want) end
         got = #rows
         new_part = copy(part)
+        new_part.complete = size < want
         if got == 0 then
-          new_part.complete = true
-          if not part.complete then ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part) end
+          new_part.last = last or part.last
+          -- only the end of the part is worth recording (a set without a pending predicate resumes from it)
+          if new_part.complete and not part.complete then
+            ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part)
+          end
           return
         end
         ctx.phase = rs.name
@@ -163,18 +211,18 @@ function phase.run_part(run, ph, rs, part, index)
           error(string.format("phase %s: batch must return the number of rows it wrote (got %s)", ph.name,
             type(written)), 0)
         end
-        new_part.last = phase.key_values(rs, rows[#rows])
+        new_part.last = last
         new_part.done = (part.done or 0) + got
-        new_part.complete = got < want
         ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part)
       end)
     end)
     local tallies = context.take_pending(ctx, true)
     for k, v in pairs(new_part) do part[k] = v end
-    if got == 0 then return "done" end
     after = part.last
-    if run.budget then run.budget.left = run.budget.left - got end
-    run.on_batch(ph, rs, got, written, tallies)
+    if got > 0 then
+      if run.budget then run.budget.left = run.budget.left - got end
+      run.on_batch(ph, rs, got, written, tallies)
+    end
     if part.complete then return "done" end
   end
 end

@@ -49,6 +49,10 @@ local function keyset_phase(R, ph, nworkers)
     nworkers = 1
   end
   local source_total, pending_total = phase.totals(rs)
+  if pending_total == 0 then   -- nothing to do: no batch, no checkpoint (a repeated run writes nothing)
+    R.progress = progress.new{label = ph.label, total = source_total, done = source_total, prefix = R.ctx:prefix()}
+    return "done"
+  end
   local parts = resume_parts(R, ph, rs) or phase.split(rs, nworkers)
   local base = 0
   if pending_total then
