@@ -187,6 +187,18 @@ function Ctx:fixup(row, field, rule, old, new, set)
   return n
 end
 
+--- Set-based fixups: one INSERT ... SELECT from `sql` (its own $n parameters), which returns
+--- source_key, field, rule, old_value, new_value (text; insert if absent). Returns the rows inserted.
+function Ctx:fixup_rows(set, sql, ...)
+  local rs = set_of(self, set, "fixup_rows")
+  local n = self.db:exec("INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,"
+    .. " old_value, new_value, run_id) SELECT " .. db.quote_literal(self.name) .. ", " .. db.quote_literal(rs.name)
+    .. ", f.source_key, f.field, f.rule, f.old_value, f.new_value, " .. (context.value_text(self.run_id) or "NULL")
+    .. " FROM (" .. sql .. ") f ON CONFLICT (migration, source_table, source_key, field) DO NOTHING", ...)
+  self._pending.fixups = self._pending.fixups + n
+  return n
+end
+
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers
 --- updated in the batch of their task). The phase's own written count is the batch's return value.
 function Ctx:written(set, n)
