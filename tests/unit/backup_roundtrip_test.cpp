@@ -110,9 +110,9 @@ TEST_CASE("backup verify catches one flipped byte in a data file", "[backup]")
   db src;
   scratch tmp;
   std::string dir = tmp.path("snap");
-  auto m = backup::snapshot(src.conn, options_for(dir, {"every_type"}, comp));
+  auto m = backup::snapshot(src.conn, options_for(dir, {"parent", "every_type"}, comp));
   REQUIRE(backup::verify(dir).ok);
-  std::string file = m["tables"][0]["file"];
+  std::string file = m["tables"][1]["file"];
   {
     std::fstream f(dir + "/" + file, std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(0, std::ios::end);
@@ -138,6 +138,7 @@ TEST_CASE("backup verify catches one flipped byte in a data file", "[backup]")
     CHECK(e.error_kind() == backup_error::kind::corrupt);
   }
   CHECK(scalar(other, "SELECT to_regclass('public.every_type') IS NULL") == "t");
+  CHECK(scalar(other, "SELECT to_regclass('public.parent') IS NULL") == "t");  // loaded first, rolled back
 }
 
 TEST_CASE("restore refuses a non-empty table and changes nothing", "[backup]")
@@ -257,4 +258,23 @@ TEST_CASE("backup refuses a directory that already holds a backup", "[backup]")
     CHECK(e.error_kind() == backup_error::kind::refused);
   }
   CHECK(slurp(dir + "/manifest.json") == manifest);
+}
+
+TEST_CASE("restore of a child without its parent says which table is missing", "[backup]")
+{
+  db src;
+  scratch tmp;
+  std::string dir = tmp.path("snap");
+  backup::snapshot(src.conn, options_for(dir, {"parent", "every_type"}));
+  pg::connection other(test::fresh_database("backup_orphan"));
+  backup::restore_options o;
+  o.tables = {"every_type"};
+  try {
+    backup::restore(other, dir, o);
+    FAIL("restored a child whose parent table is missing");
+  } catch (const backup_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("public.parent"));
+  }
+  CHECK(scalar(other, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace") == "0");
+  CHECK(scalar(other, "SELECT count(*) FROM pg_type WHERE typname = 'mood'") == "0");
 }
