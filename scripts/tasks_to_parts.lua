@@ -128,6 +128,8 @@ local m = migration.define {
   setup = function(ctx)
     ctx.db:exec(S.TARGET_DDL)
     ctx.db:exec(S.COST_VIEWS)
+    -- the fresh snapshot has no statistics: without them the planner hashes all of it for every batch
+    ctx.db:exec("ANALYZE " .. S.BACKUP)
   end,
 
   phases = {

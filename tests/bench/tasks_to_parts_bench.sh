@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Bench of scripts/tasks_to_parts.lua (issue 5): the script on the large fixture
+# (examples/tasks_to_parts/generate.sql) against tests/bench/tasks_to_parts_rowbyrow.py, the seed
+# runbook's row-by-row approach in psycopg2. Not a test: nothing here runs in CI.
+#   bash tests/bench/tasks_to_parts_bench.sh [--mighost PATH] [--scale S (1 = 100k tasks, 1M timers)] [--rounds R]
+# Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) of one generated database; the two runs
+# alternate (a b, b a, …). Prints each run's wall time, the medians and the ratio python/mighost.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+mighost=$root/build-ttp/mighost scale=1 rounds=2
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --mighost) mighost=$(realpath "$2"); shift 2 ;;
+    --scale) scale=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "tasks_to_parts_bench.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
+  esac
+done
+[[ -x $mighost ]] || { echo "no $mighost (build it, or --mighost PATH)" >&2; exit 1; }
+PY=${PYTHON:-/usr/bin/python3}   # the Debian python3 has python3-psycopg2 (a pyenv shim may not)
+"$PY" -c "import psycopg2" || { echo "needs python3-psycopg2" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/mighost-t2p-bench-XXXXXX)
+sandbox_pid=
+cleanup() {
+  if [[ -n $sandbox_pid ]]; then kill -INT "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+"$mighost" sandbox >"$work/url" 2>"$work/sandbox.log" &
+sandbox_pid=$!
+for _ in $(seq 1200); do [[ -s $work/url ]] && break; sleep 0.1; done
+url=$(head -1 "$work/url")
+[[ -n $url ]] || { cat "$work/sandbox.log" >&2; exit 1; }
+dburl() { echo "$url" | sed "s#/mighost?#/$1?#"; }
+
+echo "generating the legacy database at scale $scale ..."
+t0=$(date +%s.%N)
+psql -X -q "$url" -c "CREATE DATABASE t2p_tpl" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" "$(dburl t2p_tpl)" -f "$root/examples/tasks_to_parts/generate.sql" >/dev/null
+psql -X -q "$(dburl t2p_tpl)" -c "VACUUM ANALYZE" >/dev/null
+printf "  loaded in %.1f s: %s tasks, %s timers\n" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+  "$(psql -X -At "$(dburl t2p_tpl)" -c "SELECT count(*) FROM machining_task")" \
+  "$(psql -X -At "$(dburl t2p_tpl)" -c "SELECT count(*) FROM tasks_timer")"
+
+run_one() {  # run_one a|b N -> seconds
+  local which=$1 n=$2 db="t2p_run_$1_$2" t
+  psql -X -q "$url" -c "CREATE DATABASE $db TEMPLATE t2p_tpl" >/dev/null
+  t=$(date +%s.%N)
+  if [[ $which == a ]]; then
+    (cd "$work" && "$mighost" run "$root/scripts/tasks_to_parts.lua" --db "$(dburl "$db")" --report "$work/r.json") \
+      >"$work/$db.out" 2>"$work/$db.err" || { tail -5 "$work/$db.err" >&2; echo "mighost run failed" >&2; }
+  else
+    "$PY" "$here/tasks_to_parts_rowbyrow.py" "$(dburl "$db")" >"$work/$db.out" 2>"$work/$db.err" \
+      || { tail -5 "$work/$db.err" >&2; echo "python run failed" >&2; }
+  fi
+  echo "$(date +%s.%N) - $t" | bc
+  psql -X -q "$url" -c "DROP DATABASE $db" >/dev/null
+}
+
+declare -a ta tb
+for r in $(seq 1 "$rounds"); do
+  if (( r % 2 )); then order="a b"; else order="b a"; fi
+  for w in $order; do
+    s=$(run_one "$w" "$r")
+    if [[ $w == a ]]; then ta+=("$s"); name="mighost tasks_to_parts.lua"; else tb+=("$s"); name="python row-by-row"; fi
+    printf "round %d  %-28s %8.2f s\n" "$r" "$name" "$s"
+  done
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+ma=$(median "${ta[@]}") mb=$(median "${tb[@]}")
+printf "median: mighost %.2f s, python %.2f s, python/mighost = %.1fx (target >= 10x)\n" "$ma" "$mb" "$(echo "$mb / $ma" | bc -l)"
