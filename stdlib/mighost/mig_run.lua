@@ -252,6 +252,8 @@ local function body(R)
     local status, reason = steps.run_phase(R, ph)
     if status == "stopped" then stopped = reason break end
   end
+  -- the boundary before finalize (which may hold destructive steps) is a batch boundary too
+  stopped = stopped or context.stop_reason(R)
   local complete = not stopped
   if complete and R.values.limit and def.main_phase then
     complete = not steps.has_pending(R, def.main_phase)
