@@ -10,10 +10,14 @@ local function text(v)
   return context.value_text(v)
 end
 
+--- Text equality, or numeric equality of two decimal texts ("0" = "0.00") while a double holds
+--- them exactly (15 significant digits); larger numbers must match as text.
 local function equal(a, b)
   if a == b then return true end
-  local na, nb = tonumber(a), tonumber(b)
-  return na ~= nil and nb ~= nil and na == nb and json.is_number_text(a) and json.is_number_text(b)
+  if not (json.is_number_text(a) and json.is_number_text(b)) then return false end
+  local function digits(t) return #(t:gsub("[^%d]", ""):gsub("^0+", "")) end
+  if digits(a) > 15 or digits(b) > 15 then return false end
+  return tonumber(a) == tonumber(b)
 end
 
 --- True when a check is skipped in partial (and stopped) runs: names ending in _accounted (the
