@@ -123,6 +123,24 @@ int conn_lock_timeout(lua_State* L)
   return lua::protect(L, [&] { c.conn().set_lock_timeout(ms); return 0; });
 }
 
+/// conn:lint_warnings(): the lock-heavy DDL findings of this session (host/pg/lint.hpp).
+int conn_lint_warnings(lua_State* L)
+{
+  const auto& warnings = check_connection(L, 1).conn().lint_warnings();
+  lua_createtable(L, static_cast<int>(warnings.size()), 0);
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    const auto& w = warnings[i];
+    lua_createtable(L, 0, 5);
+    for (auto [key, value] : {std::pair{"rule", &w.rule}, {"table", &w.table}, {"statement", &w.statement},
+                              {"message", &w.message}, {"safer", &w.safer}}) {
+      lua_pushlstring(L, value->data(), value->size());
+      lua_setfield(L, -2, key);
+    }
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  return 1;
+}
+
 int db_quote_ident(lua_State* L)
 {
   std::size_t n = 0;
@@ -188,6 +206,7 @@ const luaL_Reg k_connection_methods[] = {
   {"server_version", conn_version}, {"in_tx", conn_in_tx},
   {"set_statement_timeout", conn_statement_timeout},
   {"set_lock_timeout", conn_lock_timeout},
+  {"lint_warnings", conn_lint_warnings},
   {nullptr, nullptr}};
 
 const luaL_Reg k_module[] = {

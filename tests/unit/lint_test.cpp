@@ -2,10 +2,16 @@
 // on a real server.
 #include <catch2/catch.hpp>
 
+#include "bind/modules.hpp"
+#include "lua/state.hpp"
 #include "pg.hpp"
 #include "pg/connection.hpp"
 #include "pg/lint.hpp"
+#include "sandbox/process.hpp"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -221,4 +227,67 @@ TEST_CASE("lint: the connection hook warns on the statements it runs", "[lint]")
   c.exec("CREATE INDEX items_a3 ON items (a)");
   CHECK(c.lint_warnings().size() == 4);
   lint::set_config(saved);
+}
+
+TEST_CASE("lint: scripts see the warnings through conn:lint_warnings()", "[lint]")
+{
+  const auto saved = lint::config();
+  lint::set_config({true, {0, 0}});
+  mighost::lua::state L;
+  mighost::bind::prepare_state(L, {"", {}, mighost::test::fresh_database("lint_lua")});
+  const char* code = R"lua(
+    local conn = require("mighost.db").connect()
+    conn:exec("CREATE TABLE t (a int); INSERT INTO t SELECT generate_series(1, 50)")
+    assert(#conn:lint_warnings() == 0, "nothing yet")
+    conn:exec("ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0)")
+    conn:exec("ALTER TABLE t ADD CONSTRAINT t_a_small CHECK (a < 1000) NOT VALID")
+    local w = conn:lint_warnings()
+    assert(#w == 1, "one warning, got " .. #w)
+    assert(w[1].rule == "add_constraint" and w[1].table == "t", w[1].rule .. " " .. w[1].table)
+    assert(w[1].statement == "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0)", w[1].statement)
+    assert(w[1].safer:find("NOT VALID", 1, true), w[1].safer)
+  )lua";
+  REQUIRE(luaL_loadstring(L, code) == 0);
+  auto st = mighost::lua::pcall(L, 0, 0);
+  CHECK(st.message == "");
+  lint::set_config(saved);
+}
+
+TEST_CASE("lint: mighost run logs the warning; MIGHOST_LINT_* configure it", "[lint]")
+{
+  std::string bin;
+  if (const char* env = std::getenv("MIGHOST_BINARY")) bin = env;
+  else {
+    std::error_code ec;
+    auto candidate = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "mighost";
+    if (!ec && std::filesystem::exists(candidate)) bin = candidate.string();
+  }
+  if (bin.empty()) {
+    WARN("mighost binary not found next to the tests (set MIGHOST_BINARY): not tested end to end");
+    return;
+  }
+  const std::string url = mighost::test::fresh_database("lint_run");
+  const auto script = std::filesystem::temp_directory_path() / mighost::test::unique_name("lint_script");
+  std::filesystem::create_directories(script);
+  std::ofstream(script / "ddl.lua") << "local conn = require('mighost.db').connect()\n"
+                                       "conn:exec('CREATE TABLE IF NOT EXISTS items (a int)')\n"
+                                       "conn:exec('INSERT INTO items SELECT generate_series(1, 20)')\n"
+                                       "conn:exec('CREATE INDEX ON items (a)')\n";
+  auto run = [&](std::vector<std::pair<std::string, std::string>> env) {
+    mighost::sandbox::run_options ro;
+    ro.env = std::move(env);
+    return mighost::sandbox::run_process({bin, "run", (script / "ddl.lua").string(), "--db", url}, ro);
+  };
+  auto quiet = run({});  // 20 rows: under the default threshold
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.find("lock-heavy DDL") == std::string::npos);
+  auto loud = run({{"MIGHOST_LINT_ROWS", "0"}, {"MIGHOST_LINT_BYTES", "0"}});
+  REQUIRE(loud.exit_code == 0);
+  CHECK(loud.err.find("lock-heavy DDL: CREATE INDEX on items (") != std::string::npos);
+  CHECK(loud.err.find("safer: CREATE INDEX CONCURRENTLY") != std::string::npos);
+  CHECK(loud.err.find("Statement: CREATE INDEX ON items (a)") != std::string::npos);
+  auto off = run({{"MIGHOST_LINT_ROWS", "0"}, {"MIGHOST_LINT_BYTES", "0"}, {"MIGHOST_LINT", "off"}});
+  REQUIRE(off.exit_code == 0);
+  CHECK(off.err.find("lock-heavy DDL") == std::string::npos);
+  std::filesystem::remove_all(script);
 }
