@@ -243,7 +243,8 @@ std::vector<Oid> lua_connection::result_types(const std::string& sql)
 std::vector<pg::param> collect_params(lua_State* L, int first, int last, lua_connection& c,
                                       const std::string& sql)
 {
-  const std::vector<Oid>& types = c.conn().param_types(sql);
+  // A copy: converting a value may look up a type, which may clear the session's caches.
+  const std::vector<Oid> types = c.conn().param_types(sql);
   std::vector<pg::param> params(static_cast<std::size_t>(last - first + 1));
   for (int i = first; i <= last; ++i) {
     std::size_t k = static_cast<std::size_t>(i - first);

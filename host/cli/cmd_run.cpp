@@ -21,7 +21,8 @@ public:
                    "libpq URL or key=value conninfo (default: DATABASE_URL, then the PG* environment)");
     sub.add_flag("--sandbox", m_opts.sandbox, "run on a fresh throwaway PostgreSQL, removed afterwards");
     sub.add_option("--fixture", m_opts.fixtures, "SQL file loaded into the sandbox first (repeatable)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->allow_extra_args(false);  // one file per --fixture: later words belong to the script
     sub.add_flag("--keep-sandbox", m_opts.keep_sandbox, "leave the sandbox's data directory (debugging)");
     add_log_options(sub, global);
     sub.allow_extras();  // the script's own options and arguments
