@@ -20,15 +20,13 @@ local REJECT_REASON = [[CASE
   WHEN NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.assigned_to) THEN 'orphan_user'
 END]]
 
-local REJECT_SQL = [[
-  INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail, row_data, run_id)
-  SELECT 'assignments', 'parts', x.id::text, x.reason,
-         CASE x.reason WHEN 'orphan_user' THEN 'user ' || x.assigned_to || ' does not exist'
-                       ELSE 'part ' || x.id || ' no longer exists' END, x.row_data, $2
-    FROM (SELECT s.id, s.assigned_to, to_jsonb(s) AS row_data, ]] .. REJECT_REASON .. [[ AS reason
-            FROM mig_backup_assignments.parts s WHERE s.id = ANY($1::int[])) x
-   WHERE x.reason IS NOT NULL
-  ON CONFLICT (migration, source_table, source_key) DO NOTHING]]
+-- The rejects of the batch: source_key, reason, detail, row_data (for ctx:reject_rows).
+local REJECTS = [[SELECT x.id::text AS source_key, x.reason,
+       CASE x.reason WHEN 'orphan_user' THEN 'user ' || x.assigned_to || ' does not exist'
+                     ELSE 'part ' || x.id || ' no longer exists' END AS detail, x.row_data
+  FROM (SELECT s.id, s.assigned_to, to_jsonb(s) AS row_data, ]] .. REJECT_REASON .. [[ AS reason
+          FROM mig_backup_assignments.parts s WHERE s.id = ANY($1::int[])) x
+ WHERE x.reason IS NOT NULL]]
 
 -- The mapping table of §3 (assigned_at: the snapshot's, or NULL when the install had none).
 local function insert_sql(has_assigned_at)
@@ -112,7 +110,7 @@ local m = migration.define {
         local ids = {}
         for i, part in ipairs(rows) do ids[i] = part.id end
         ids = db.array(ids)
-        ctx.db:exec(REJECT_SQL, ids, ctx.run_id)
+        ctx:reject_rows(nil, REJECTS, ids)
         return ctx.db:exec(insert_sql(ctx.shared.has_assigned_at), ids)
       end },
   },

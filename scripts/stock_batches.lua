@@ -7,7 +7,7 @@
 -- references are nulled and logged as fixups, batch ids are deterministic ('mig_' || md5(id)).
 --
 -- Every batch is three set-based statements over the batch's item ids ($1): the rejects, the
--- fixups, the batches. Values are copied inside PostgreSQL (floats bit for bit).
+-- fixups (ctx:reject_rows / ctx:fixup_rows), the batches. Values are copied inside PostgreSQL (floats bit for bit).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local migration = require "mighost.migration"
@@ -31,21 +31,17 @@ local BATCH_ITEMS = [[SELECT i.*, ]] .. REJECT_REASON .. [[ AS reason,
     (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId") AS user_id
   FROM "items" i WHERE i."id" = ANY($1::text[])]]
 
-local REJECT_SQL = [[
-  INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail, row_data, run_id)
-  SELECT 'stock_batches', 'items', i."id", ]] .. REJECT_REASON .. ", " .. REJECT_DETAIL .. [[, to_jsonb(i), $2
-    FROM "items" i
-   WHERE i."id" = ANY($1::text[]) AND ]] .. REJECT_REASON .. [[ IS NOT NULL
-  ON CONFLICT (migration, source_table, source_key) DO NOTHING]]
+-- The rejects of the batch: source_key, reason, detail, row_data (for ctx:reject_rows).
+local REJECTS = [[SELECT i."id" AS source_key, ]] .. REJECT_REASON .. [[ AS reason, ]] .. REJECT_DETAIL .. [[ AS detail,
+    to_jsonb(i) AS row_data
+  FROM "items" i WHERE i."id" = ANY($1::text[]) AND ]] .. REJECT_REASON .. [[ IS NOT NULL]]
 
-local FIXUP_SQL = [[
-  INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule, old_value, new_value, run_id)
-  SELECT 'stock_batches', 'items', b."id", f.field, f.rule, f.old_value, NULL, $2
-    FROM (]] .. BATCH_ITEMS .. [[) b
-   CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.location_id),
-                              ('assignedUserId', 'orphan_user', b."assignedUserId", b.user_id)) f(field, rule, old_value, kept)
-   WHERE b.reason IS NULL AND f.old_value IS NOT NULL AND f.kept IS NULL
-  ON CONFLICT (migration, source_table, source_key, field) DO NOTHING]]
+-- The fixups of the batch: dangling references of migrating items, nulled (for ctx:fixup_rows).
+local FIXUPS = [[SELECT b."id" AS source_key, f.field, f.rule, f.old_value, NULL AS new_value
+  FROM (]] .. BATCH_ITEMS .. [[) b
+ CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.location_id),
+                            ('assignedUserId', 'orphan_user', b."assignedUserId", b.user_id)) f(field, rule, old_value, kept)
+ WHERE b.reason IS NULL AND f.old_value IS NOT NULL AND f.kept IS NULL]]
 
 -- The mapping table of §3; an existing batch is never rewritten.
 local INSERT_SQL = [[
@@ -143,8 +139,8 @@ local m = migration.define {
         local ids = {}
         for i, item in ipairs(rows) do ids[i] = item.id end
         ids = db.array(ids)
-        ctx.db:exec(REJECT_SQL, ids, ctx.run_id)
-        ctx.db:exec(FIXUP_SQL, ids, ctx.run_id)
+        ctx:reject_rows(nil, REJECTS, ids)
+        ctx:fixup_rows(nil, FIXUPS, ids)
         return ctx.db:exec(INSERT_SQL, ids)
       end },
   },
@@ -162,10 +158,12 @@ local m = migration.define {
                i."notes", i."createdAt", i."updatedAt")
            OR b."locationId" IS DISTINCT FROM (SELECT l."id" FROM "locations" l WHERE l."id" = i."locationId")
            OR b."assignedUserId" IS DISTINCT FROM (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId")]]},
-    {name = "quantity_match", sql = [[SELECT count(*) FROM "items" i WHERE NOT ]] .. REJ 'i."id"' .. [[
+    -- quantity_match and totals_match compare every non-rejected item: they only hold once all are
+    -- resolved, so a partial run (--limit) skips them like the *_accounted checks.
+    {name = "quantity_match", partial = "skip", sql = [[SELECT count(*) FROM "items" i WHERE NOT ]] .. REJ 'i."id"' .. [[
         AND i."quantityInStock" <> COALESCE((SELECT sum(b."quantity") FROM "stock_batches" b
                                              WHERE b."itemId" = i."id" AND b."id" LIKE 'mig\_%'), 0)]]},
-    {name = "totals_match", sql = [[SELECT abs((SELECT COALESCE(sum("quantityInStock"), 0) FROM "items" i
+    {name = "totals_match", partial = "skip", sql = [[SELECT abs((SELECT COALESCE(sum("quantityInStock"), 0) FROM "items" i
         WHERE NOT ]] .. REJ 'i."id"' .. [[) - (SELECT COALESCE(sum("quantity"), 0) FROM ]] .. MB .. [[ mb))]]},
     {name = "rejects_valid", sql = [[SELECT count(*) FROM mig_meta.rejects r JOIN "items" i ON i."id" = r.source_key
         WHERE r.migration = 'stock_batches' AND NOT CASE r.reason

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# End-to-end replay of scripts/stock_batches.lua on a real PostgreSQL sandbox: the spec's checks
+# on the small and the public fixture, counts/rejects/fixups equal to examples/stock_batches/
+# expected.sql, idempotency, dry run, rollback, SIGKILL + resume, refusal, --limit.
+# Usage: stock_batches.sh path/to/mighost. Last line: `stock_batches: N passed, N failed`.
+set -u
+MIGHOST=$(realpath "${1:?usage: stock_batches.sh path/to/mighost}")
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SCRIPT=$ROOT/scripts/stock_batches.lua
+EX=$ROOT/examples/stock_batches
+PUBLIC=$ROOT/../shared/spec/fixtures/stock_batches.sql
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-stock-batches-XXXXXX")
+cd "$WORK" || exit 1
+passed=0 failed=0
+
+expect() {  # expect DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $what"
+  else
+    failed=$((failed + 1)); echo "not ok - $what"
+    [ -f out.txt ] && { echo "  --- stdout (tail)"; tail -4 out.txt | sed 's/^/  /'; }
+    [ -f err.txt ] && { echo "  --- stderr (tail)"; tail -4 err.txt | sed 's/^/  /'; }
+  fi
+}
+eq() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'"; return 1; }; }
+has() { grep -q -- "$2" "$1"; }
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2"; }
+dburl() { echo "$URL" | sed "s#/mighost?#/$1?#"; }
+template() {  # template NAME FILE... : a database loaded once, cloned by clone()
+  sql "$URL" "CREATE DATABASE $1" >/dev/null
+  local f
+  for f in "${@:2}"; do psql -X -q -v ON_ERROR_STOP=1 ${PSQL_VARS:-} -d "$(dburl "$1")" -f "$f" >/dev/null || echo "loading $f failed"; done
+}
+clone() { sql "$URL" "CREATE DATABASE $2 TEMPLATE $1" >/dev/null; dburl "$2"; }
+run() { local u=$1; shift; "$MIGHOST" run "$SCRIPT" --db "$u" "$@" > out.txt 2> err.txt; }
+counts() { sql "$1" "SELECT concat_ws('|', counts->'items'->>'source', counts->'items'->>'migrated',
+                      counts->'items'->>'rejected', counts->'items'->>'written', status)
+                     FROM mig_meta.runs ORDER BY run_id DESC LIMIT 1"; }
+
+# Every relation (name, kind, columns) and every table's rows, outside the system schemas and
+# `skip` (a regex of schemas): md5 per relation, rows as jsonb text (column order does not matter).
+all_fp() {
+  local u=$1 skip=${2:-^$} t
+  sql "$u" "SELECT string_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind), ','
+                     ORDER BY format('%s.%s:%s', n.nspname, c.relname, c.relkind))
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname !~ '$skip'
+               AND c.relkind <> 'S'"
+  for t in $(sql "$u" "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+                       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname !~ '$skip' ORDER BY 1"); do
+    echo "$t $(sql "$u" "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',' ORDER BY attname)
+                           FROM pg_attribute WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped")" \
+         "$(sql "$u" "SELECT COALESCE(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), 'empty') FROM $t x")"
+  done
+}
+# The migrated state, run ids left out: what must not depend on how the run got there.
+state_fp() {
+  local u=$1 r
+  for r in '"stock_batches"' '"items"' mig_backup_stock_batches.items \
+           "(SELECT source_table, source_key, reason, detail, row_data FROM mig_meta.rejects) r" \
+           "(SELECT source_table, source_key, field, rule, old_value, new_value FROM mig_meta.fixups) f"; do
+    echo "$r $(sql "$u" "SELECT count(*) || ' ' || COALESCE(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), 'empty') FROM $r x" 2>&1)"
+  done
+}
+# Expected counts, rejects and fixups (examples/stock_batches/expected.sql) vs what the run left.
+check_expected() {  # check_expected URL LABEL
+  local u=$1 label=$2 exp act
+  exp=$(psql -X -At -v ON_ERROR_STOP=1 -d "$u" -f "$EX/expected.sql")
+  IFS='|' read -r _ e_src e_mig e_rej e_neg e_inv e_floc e_fusr _ <<< "$(head -1 <<< "$exp")"
+  expect "$label: source|migrated|rejected as expected.sql" eq "$(counts "$u" | cut -d'|' -f1-3)" "$e_src|$e_mig|$e_rej"
+  expect "$label: reject reasons as expected.sql" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE reason = 'negative_quantity')
+      || '|' || count(*) FILTER (WHERE reason = 'invalid_cost') FROM mig_meta.rejects")" "$e_neg|$e_inv"
+  expect "$label: fixup rules as expected.sql" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE rule = 'orphan_location')
+      || '|' || count(*) FILTER (WHERE rule = 'orphan_user') FROM mig_meta.fixups")" "$e_floc|$e_fusr"
+  act=$(psql -X -At -v ON_ERROR_STOP=1 -d "$u" \
+    -c "SELECT source_table, source_key, reason FROM mig_meta.rejects ORDER BY source_key COLLATE \"C\"" \
+    -c "SELECT source_table, source_key, field, rule, old_value FROM mig_meta.fixups ORDER BY source_key COLLATE \"C\", field")
+  expect "$label: the exact reject and fixup rows of expected.sql" eq "$(printf %s "$act" | md5sum)" "$(tail -n +2 <<< "$exp" | head -c -1 | md5sum)"
+  expect "$label: migrated batch quantity total" eq "$(sql "$u" "SELECT COALESCE(sum(quantity), 0) FROM stock_batches WHERE id LIKE 'mig\_%'")" \
+    "$(head -1 <<< "$exp" | cut -d'|' -f9)"
+}
+
+"$MIGHOST" sandbox > sandbox.url 2> sandbox.log &
+SANDBOX=$!
+cleanup() { kill -INT "$SANDBOX" 2>/dev/null; wait "$SANDBOX" 2>/dev/null; cd / && rm -rf "$WORK"; }
+trap cleanup EXIT
+for _ in $(seq 1 600); do [ -s sandbox.url ] && break; sleep 0.1; done
+URL=$(head -1 sandbox.url)
+if [ -z "$URL" ]; then cat sandbox.log; echo "stock_batches: 0 passed, 1 failed"; exit 1; fi
+template t_small "$EX/small.sql"
+template t_app "$EX/small.sql" "$EX/app_batches.sql"
+template t_public "$PUBLIC"
+PSQL_VARS="-v scale=0.02" template t_gen "$EX/generate.sql"   # 20 000 items
+
+echo "# small fixture: checks, counts, rejects, fixups; then a second run"
+u=$(clone t_small small)
+legacy=$(all_fp "$u")
+run "$u" --batch-size 20
+expect "small: exit 0" eq "$?" 0
+expect "small: RESULT is the last line, status ok" has <(tail -1 out.txt) '^RESULT {"migration":"stock_batches","mode":"apply","status":"ok"'
+expect "small: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
+expect "small: 10 checks printed" eq "$(grep -c '^CHECK ' out.txt)" 10
+expect "small: one PROGRESS line per batch" eq "$(grep -c '^PROGRESS items ' out.txt)" 5
+check_expected "$u" small
+expect "small: written = migrated" eq "$(counts "$u" | cut -d'|' -f4)" "$(counts "$u" | cut -d'|' -f2)"
+expect "small: -0 and 0.30000000000000004 copied bit for bit" eq "$(sql "$u" "SELECT string_agg(b.\"costPerUnitUSD\"::text || '/' || b.\"freightCostUSD\"::text, ',' ORDER BY b.\"itemId\")
+    FROM stock_batches b WHERE b.\"itemId\" IN ('edge-m-negative-zero', 'edge-m-float-precision', 'edge-m-extremes')")" \
+  "$(sql "$u" "SELECT string_agg(COALESCE(\"costPerUnitUSD\", 0)::text || '/' || COALESCE(\"freightCostUSD\", 0)::text, ',' ORDER BY id)
+    FROM items WHERE id IN ('edge-m-negative-zero', 'edge-m-float-precision', 'edge-m-extremes')")"
+expect "small: useBatchSystem added, false" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE \"useBatchSystem\" IS DISTINCT FROM false) FROM items")" 0
+before=$(all_fp "$u" | grep -v -e '^mig_meta.runs ' -e '^mig_meta.checks ')
+run "$u" --batch-size 7
+expect "second run: exit 0, status ok" eq "$?|$(counts "$u" | cut -d'|' -f5)" "0|ok"
+expect "second run: written 0" has out.txt '"written":0}'
+expect "second run: no row changed but mig_meta.runs/checks" eq "$(all_fp "$u" | grep -v -e '^mig_meta.runs ' -e '^mig_meta.checks ')" "$before"
+"$MIGHOST" rollback "$SCRIPT" --db "$u" --yes > out.txt 2> err.txt
+expect "rollback: exit 0" eq "$?" 0
+expect "rollback: legacy fingerprint back" eq "$(all_fp "$u" '^mig_(meta|backup_)')" "$legacy"
+
+echo "# application batches are left alone"
+u=$(clone t_app app)
+app_rows="SELECT md5(string_agg(to_jsonb(b)::text, ',' ORDER BY id)) FROM stock_batches b WHERE id NOT LIKE 'mig\_%'"
+app_before=$(sql "$u" "$app_rows")
+run "$u" --batch-size 50
+expect "app batches: exit 0" eq "$?" 0
+check_expected "$u" "app batches"
+expect "app batches: 83 rows" eq "$(sql "$u" "SELECT count(*) FROM stock_batches")" 83
+expect "app batches: untouched" eq "$(sql "$u" "$app_rows")" "$app_before"
+
+echo "# the public fixture"
+u=$(clone t_public public)
+run "$u"
+expect "public: exit 0" eq "$?" 0
+expect "public: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
+check_expected "$u" public
+
+echo "# dry run"
+u=$(clone t_small dry)
+before=$(all_fp "$u")
+run "$u" --dry-run --batch-size 30 --report dry.json
+expect "dry run: exit 0" eq "$?" 0
+expect "dry run: every table's fingerprint unchanged" eq "$(all_fp "$u")" "$before"
+expect "dry run: RESULT says dry-run" has out.txt '^RESULT {"migration":"stock_batches","mode":"dry-run","status":"ok","run_id":null'
+expect "dry run: lines prefixed" has out.txt '^\[DRY RUN\] CHECK items_accounted PASS'
+expect "dry run: would_change" has dry.json '"would_change":{"items":{"source":94,"migrated":80,"rejected":14,"written":80}'
+
+echo "# refused: missing table, incompatible target"
+u=$(clone t_small refused)
+sql "$u" 'DROP TABLE "locations"'
+before=$(all_fp "$u" '^mig_meta$')
+run "$u"
+expect "missing table: exit 2" eq "$?" 2
+expect "missing table: status refused" has out.txt '"status":"refused"'
+expect "missing table: precondition named" has <(cat out.txt err.txt) 'tables_present'
+expect "missing table: nothing but mig_meta changed" eq "$(all_fp "$u" '^mig_meta$')" "$before"
+expect "missing table: one refused runs row" eq "$(sql "$u" "SELECT string_agg(status, ',') FROM mig_meta.runs")" refused
+u=$(clone t_small incompatible)
+sql "$u" 'CREATE TABLE "stock_batches" ("id" text PRIMARY KEY, "quantity" numeric)'
+run "$u"
+expect "incompatible stock_batches: exit 2" eq "$?" 2
+expect "incompatible stock_batches: the column is named" has <(cat out.txt err.txt) 'quantity'
+
+echo "# --limit"
+u=$(clone t_small limited)
+run "$u" --limit 30 --batch-size 20
+expect "limit: exit 0, status partial" eq "$?|$(counts "$u" | cut -d'|' -f5)" "0|partial"
+first=$(counts "$u" | cut -d'|' -f4)
+expect "limit: items_accounted, quantity_match, totals_match SKIP" eq "$(grep -cE "^CHECK (items_accounted|quantity_match|totals_match) SKIP" out.txt)" 3
+expect "limit: 30 rows resolved" eq "$(sql "$u" "SELECT (SELECT count(*) FROM stock_batches) + (SELECT count(*) FROM mig_meta.rejects)")" 30
+run "$u" --batch-size 20
+expect "after limit: the rest written, status ok" eq "$?|$(( $(counts "$u" | cut -d'|' -f4) + first ))|$(counts "$u" | cut -d'|' -f5)" "0|80|ok"
+
+echo "# SIGKILL in the middle, then a re-run = an uninterrupted run"
+ref=$(clone t_gen gen_ref)
+run "$ref" --batch-size 100
+expect "generated reference: exit 0" eq "$?" 0
+check_expected "$ref" generated
+u=$(clone t_gen gen_kill)
+"$MIGHOST" run "$SCRIPT" --db "$u" --batch-size 100 > kill.txt 2> kill.err &
+pid=$!
+for _ in $(seq 1 1200); do [ "$(grep -c '^PROGRESS items' kill.txt)" -ge 3 ] && break; sleep 0.02; done
+kill -KILL "$pid"; wait "$pid" 2>/dev/null
+done_rows=$(sql "$u" "SELECT (SELECT count(*) FROM stock_batches) + (SELECT count(*) FROM mig_meta.rejects)")
+killed_batches=$(sql "$u" "SELECT count(*) FROM stock_batches")
+expect "killed mid-run ($done_rows rows committed): whole batches only, not finished" \
+  test $((done_rows % 100)) -eq 0 -a "$done_rows" -ge 300 -a "$done_rows" -lt "$(counts "$ref" | cut -d'|' -f1)"
+for _ in $(seq 1 40); do   # the dead session's lock goes once its backend notices
+  run "$u" --batch-size 100; rc=$?
+  [ "$rc" -ne 2 ] && break
+  sleep 0.25
+done
+expect "re-run after kill: exit 0" eq "$rc" 0
+expect "re-run after kill: wrote only the rest" eq "$(counts "$u" | cut -d'|' -f4)" "$(( $(counts "$ref" | cut -d'|' -f2) - killed_batches ))"
+expect "killed + resumed = uninterrupted (fingerprints)" eq "$(state_fp "$u")" "$(state_fp "$ref")"
+expect "killed run marked error" eq "$(sql "$u" "SELECT string_agg(status, ',' ORDER BY run_id) FROM mig_meta.runs")" "error,ok"
+
+echo "stock_batches: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
