@@ -72,11 +72,8 @@ test_04_kill_and_resume() {
   rows=$(committed_rows "$u")
   expect "killed mid-run: only whole batches committed ($rows rows)" test $((rows % 50)) -eq 0 -a "$rows" -ge 150 -a "$rows" -lt 600
   expect "killed run left as running" eq "$(sql "$u" "SELECT status FROM mig_meta.runs")" running
-  for _ in $(seq 1 40); do   # the dead backend releases the lock once it notices
-    demo "$u" --batch-size 50; rc=$?
-    [ "$rc" -ne 2 ] && break
-    sleep 0.25
-  done
+  wait_unlocked "$u"   # the dead backend lets go of the lock once its pg_sleep ends; a run before that is refused
+  demo "$u" --batch-size 50; rc=$?
   expect "re-run exits 0" eq "$rc" 0
   expect "re-run notices the dead run" has err.txt "never finished"
   expect "final state equals an uninterrupted run" eq "$(state_fp "$u")" "$REF_STATE"

@@ -144,6 +144,14 @@ expect "dry run: RESULT says dry-run" has out.txt '^RESULT {"migration":"stock_b
 expect "dry run: lines prefixed" has out.txt '^\[DRY RUN\] CHECK items_accounted PASS'
 expect "dry run: would_change" has dry.json '"would_change":{"items":{"source":94,"migrated":80,"rejected":14,"written":80}'
 
+wait_unlocked() {  # wait_unlocked URL: until a killed run's backend has let go of its advisory lock (max 30 s)
+  for _ in $(seq 1 300); do
+    [ "$(psql -X -At "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 echo "# refused: missing table, incompatible target"
 u=$(clone t_small refused)
 sql "$u" 'DROP TABLE "locations"'
@@ -184,11 +192,8 @@ done_rows=$(sql "$u" "SELECT (SELECT count(*) FROM stock_batches) + (SELECT coun
 killed_batches=$(sql "$u" "SELECT count(*) FROM stock_batches")
 expect "killed mid-run ($done_rows rows committed): whole batches only, not finished" \
   test $((done_rows % 100)) -eq 0 -a "$done_rows" -ge 300 -a "$done_rows" -lt "$(counts "$ref" | cut -d'|' -f1)"
-for _ in $(seq 1 40); do   # the dead session's lock goes once its backend notices
-  run "$u" --batch-size 100; rc=$?
-  [ "$rc" -ne 2 ] && break
-  sleep 0.25
-done
+wait_unlocked "$u"   # the dead session's lock goes once its backend notices; a run before that is refused
+run "$u" --batch-size 100; rc=$?
 expect "re-run after kill: exit 0" eq "$rc" 0
 expect "re-run after kill: wrote only the rest" eq "$(counts "$u" | cut -d'|' -f4)" "$(( $(counts "$ref" | cut -d'|' -f2) - killed_batches ))"
 expect "killed + resumed = uninterrupted (fingerprints)" eq "$(state_fp "$u")" "$(state_fp "$ref")"

@@ -207,6 +207,14 @@ test_stop_file() {  # the stop file stops the recompute; a re-run finishes it
   expect "stop file: queue drained, checks pass" eq "$(sql "$u" "SELECT count(*) FROM tasks_partcostrecalcqueue"):$(no_fail && echo pass)" "0:pass"
 }
 
+wait_unlocked() {  # wait_unlocked URL: until a killed run's backend has let go of its advisory lock (max 30 s)
+  for _ in $(seq 1 300); do
+    [ "$(psql -X -At "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 0 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 test_sigkill_resume() {  # SIGKILL mid-run + re-run = one uninterrupted run
   local a b
   SCALE=0.01 a=$(load t2p_ref "$EX/generate.sql")
@@ -219,6 +227,7 @@ test_sigkill_resume() {  # SIGKILL mid-run + re-run = one uninterrupted run
   kill -KILL "$pid"; wait "$pid" 2>/dev/null
   local done_before; done_before=$(sql "$b" "SELECT count(*) FROM tasks_part WHERE task_key IS NOT NULL")
   expect "kill: it was mid-run ($done_before parts)" test "$done_before" -gt 0 -a "$done_before" -lt 990
+  wait_unlocked "$b"   # the dead session's lock goes once its backend notices; a run before that is refused
   t2p "$b" --batch-size 20; local rc=$?
   expect "kill: re-run exit 0" eq "$rc" 0
   expect "kill: killed run marked error" eq "$(sql "$b" "SELECT string_agg(status, ',' ORDER BY run_id) FROM mig_meta.runs")" "error,ok"
