@@ -25,14 +25,16 @@ copy_state* check_copy(lua_State* L, int idx, const char* meta)
   return static_cast<copy_state*>(luaL_checkudata(L, idx, meta));
 }
 
-/// The connection of a copy userdata (stored in its environment table).
+/// The connection of a copy userdata (stored in its environment table). new_copy put a connection
+/// userdata there, so its type needs no check (luaL_checkudata per row is a measurable cost).
 lua_connection& copy_connection(lua_State* L, int idx)
 {
   lua_getfenv(L, idx);
   lua_rawgeti(L, -1, 1);
-  lua_connection& c = check_connection(L, -1);
+  auto** slot = static_cast<lua_connection**>(lua_touserdata(L, -1));
   lua_pop(L, 2);
-  return c;
+  if (!slot || !*slot) luaL_error(L, "connection is closed");
+  return **slot;
 }
 
 std::string quote_name(lua_connection& c, const std::string& name)
@@ -125,8 +127,11 @@ int writer_write(lua_State* L)
     for (int i = 1; i <= n; ++i) {
       if (i > 1) st->buffer += '\t';
       lua_rawgeti(L, 2, i);
-      append_copy_field(L, -1, st->types[static_cast<std::size_t>(i - 1)], st->buffer,
-                        "copy_in row " + std::to_string(st->rows + 1) + " column " + std::to_string(i), c);
+      const Oid type = st->types[static_cast<std::size_t>(i - 1)];
+      // The error context is only built for the values that may need it, not per field.
+      if (!append_copy_simple(L, -1, type, st->buffer))
+        append_copy_field(L, -1, type, st->buffer,
+                          "copy_in row " + std::to_string(st->rows + 1) + " column " + std::to_string(i), c);
       lua_pop(L, 1);
     }
     st->buffer += '\n';
@@ -171,8 +176,8 @@ int writer_gc(lua_State* L)
   return 0;
 }
 
-/// Splits one COPY text line on tabs and pushes the row as an array.
-void push_copy_row(lua_State* L, std::string_view line, const std::vector<Oid>& types)
+/// Splits one COPY text line on tabs and pushes the row as an array; `null_idx` holds db.NULL.
+void push_copy_row(lua_State* L, std::string_view line, const std::vector<Oid>& types, int null_idx)
 {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   lua_createtable(L, static_cast<int>(types.size()), 0);
@@ -180,15 +185,18 @@ void push_copy_row(lua_State* L, std::string_view line, const std::vector<Oid>& 
   for (std::size_t col = 0; col < types.size(); ++col) {
     std::size_t end = line.find('\t', start);
     if (end == std::string_view::npos) end = line.size();
-    push_copy_field(L, line.substr(start, end - start), types[col]);
+    std::string_view field = line.substr(start, end - start);
+    if (field == "\\N") lua_pushvalue(L, null_idx);  // cheaper than push_null's registry lookup
+    else push_copy_field(L, field, types[col]);
     lua_rawseti(L, -2, static_cast<int>(col + 1));
     start = end + 1;
   }
 }
 
+/// The iterator of copy_out: upvalue 1 is its reader userdata (so no type check), 2 is db.NULL.
 int reader_step(lua_State* L)
 {
-  copy_state* st = check_copy(L, lua_upvalueindex(1), k_reader_meta);
+  auto* st = static_cast<copy_state*>(lua_touserdata(L, lua_upvalueindex(1)));
   if (!st->open) return 0;
   lua_connection& c = copy_connection(L, lua_upvalueindex(1));
   return lua::protect(L, [&] {
@@ -199,7 +207,7 @@ int reader_step(lua_State* L)
       return 1;
     }
     ++st->rows;
-    push_copy_row(L, line, st->types);
+    push_copy_row(L, line, st->types, lua_upvalueindex(2));
     return 1;
   });
 }
@@ -227,7 +235,8 @@ int conn_copy_out(lua_State* L)
     st->types = c.result_types(query);
     c.conn().begin_copy_out("COPY (" + query + ") TO STDOUT");
     st->open = true;
-    lua_pushcclosure(L, reader_step, 1);
+    push_null(L);
+    lua_pushcclosure(L, reader_step, 2);
     return 1;
   });
 }

@@ -40,6 +40,11 @@ void push_value(lua_State* L, std::string_view text, Oid type, type_source& type
 void to_text(lua_State* L, int idx, Oid type, pg::param& out, const std::string& what,
              type_source& types);
 
+/// Appends a string, number, boolean or NULL at idx to a COPY text-format line and returns true;
+/// false (nothing appended) for values that need append_copy_field (bytea, arrays, cdata, errors).
+/// The hot path of copy_in: it cannot fail, so it needs no `what`.
+bool append_copy_simple(lua_State* L, int idx, Oid type, std::string& line);
+
 /// Appends the value at idx to a COPY text-format line (escaped; `\N` for NULL).
 void append_copy_field(lua_State* L, int idx, Oid type, std::string& line, const std::string& what,
                        type_source& types);
