@@ -1,10 +1,27 @@
 // COPY FROM STDIN / TO STDOUT of mighost::pg::connection: rows stream, nothing is held in memory.
 #include "pg/connection.hpp"
 
+#include <poll.h>
+
+#include <cerrno>
+
 namespace mighost::pg {
 
 namespace {
 ExecStatusType status_of(PGresult* r) { return r ? PQresultStatus(r) : PGRES_FATAL_ERROR; }
+
+/// Sends all COPY data libpq still holds (the session is non-blocking during COPY FROM STDIN),
+/// waiting for the socket as needed. False on a connection error.
+bool flush_all(PGconn* pg) noexcept
+{
+  for (;;) {
+    int r = PQflush(pg);  // also reads what the server sent meanwhile (an error, a notice)
+    if (r <= 0) return r == 0;
+    pollfd p{PQsocket(pg), POLLOUT | POLLIN, 0};  // libpq asks callers to wait for both
+    if (poll(&p, 1, -1) < 0 && errno != EINTR) return false;
+    if ((p.revents & POLLIN) && !PQconsumeInput(pg)) return false;
+  }
+}
 } // namespace
 
 void connection::begin_copy_in(const std::string& copy_sql)
@@ -19,6 +36,10 @@ void connection::begin_copy_in(const std::string& copy_sql)
     throw_error(r, copy_sql);
   }
   PQclear(r);
+  // Non-blocking while the data streams: put_copy_data returns once a chunk is queued, and the
+  // socket drains into the server while the caller builds the next chunk. A blocking send waited
+  // for the whole chunk, so the server went idle whenever the caller was busy (or descheduled).
+  PQsetnonblocking(handle(), 1);
   m_copy_sql = copy_sql;
   m_copy_in = true;
 }
@@ -27,10 +48,14 @@ void connection::put_copy_data(std::string_view data)
 {
   if (!m_copy_in) throw usage_error("no COPY FROM STDIN in progress");
   if (data.empty()) return;
-  if (PQputCopyData(handle(), data.data(), static_cast<int>(data.size())) != 1) {
-    m_copy_in = false;
-    throw_error(nullptr, m_copy_sql);
-  }
+  const int n = static_cast<int>(data.size());
+  // At most one chunk waits in libpq: the one before this is sent first (memory stays flat).
+  int r = flush_all(handle()) ? PQputCopyData(handle(), data.data(), n) : -1;
+  if (r == 0 && flush_all(handle())) r = PQputCopyData(handle(), data.data(), n);  // 0: no room yet
+  if (r == 1 && PQflush(handle()) >= 0) return;  // PQflush 1: the rest goes out while the caller works
+  m_copy_in = false;
+  PQsetnonblocking(handle(), 0);
+  throw_error(nullptr, m_copy_sql);
 }
 
 void connection::finish_copy(const std::string& sql)
@@ -49,7 +74,9 @@ long long connection::end_copy_in()
 {
   if (!m_copy_in) throw usage_error("no COPY FROM STDIN in progress");
   m_copy_in = false;
-  if (PQputCopyEnd(handle(), nullptr) != 1) throw_error(nullptr, m_copy_sql);
+  bool sent = flush_all(handle());
+  PQsetnonblocking(handle(), 0);
+  if (!sent || PQputCopyEnd(handle(), nullptr) != 1) throw_error(nullptr, m_copy_sql);
   PGresult* r = PQgetResult(handle());
   if (status_of(r) != PGRES_COMMAND_OK) {
     while (PGresult* extra = PQgetResult(handle())) PQclear(extra);
@@ -64,6 +91,8 @@ void connection::abort_copy_in(const std::string& reason) noexcept
 {
   if (!m_pg) return;
   m_copy_in = false;
+  flush_all(m_pg);  // a failed flush leaves the connection broken; PQputCopyEnd then fails too
+  PQsetnonblocking(m_pg, 0);
   PQputCopyEnd(m_pg, reason.c_str());
   while (PGresult* r = PQgetResult(m_pg)) PQclear(r);
 }

@@ -1,6 +1,7 @@
-/// \file COPY text escaping on the fast paths of copy_in (8-byte word scan) and copy_out (fields
+/// \file The COPY fast path. Escaping in copy_in (8-byte word scan) and copy_out (fields
 /// without a backslash are pushed as they are): every ASCII byte at every offset of short and
-/// long strings, multi-byte UTF-8, NULL versus the two-character string `\N`, and ''.
+/// long strings, multi-byte UTF-8, NULL versus the two-character string `\N`, and ''. And the
+/// non-blocking copy_in of many chunks: errors, abort, and the session afterwards.
 #include "lua_harness.hpp"
 #include "pg/connection.hpp"
 
@@ -62,4 +63,34 @@ TEST_CASE("copy_in escapes and copy_out unescapes every ASCII byte at every offs
   CHECK(std::string(c.exec("SELECT string_agg(coalesce(s, '<NULL>'), '|' ORDER BY pos) FROM esc "
                            "WHERE len = -1 AND pos <= 5")
                       .value(0, 0)) == "<NULL>||\\N|\\|\t\t\n\r\\");
+}
+
+TEST_CASE("copy_in of many chunks: an error mid-stream surfaces at close, the session works on",
+          "[values]")
+{
+  // Several MB: copy_in sends 256 KB chunks without waiting for each (non-blocking session), so
+  // the server reports the duplicate while data is still queued behind it.
+  lua_env env("copy_chunks");
+  CHECK(env.run(R"lua(
+    conn:exec("CREATE TABLE u (id int PRIMARY KEY, pad text NOT NULL)")
+    local pad = ("p"):rep(100)
+    local function fill(dup_at)
+      local w = conn:copy_in("u", {"id", "pad"})
+      for i = 1, 40000 do w:write({i == dup_at and 5 or i, pad}) end
+      return w:close()
+    end
+    local ok, err = pcall(fill, 30000)
+    assert(not ok and db.is_error(err) and err.sqlstate == "23505", tostring(err))
+    assert(conn:scalar("SELECT count(*) FROM u") == 0, "the failed COPY wrote nothing")
+
+    local w = conn:copy_in("u", {"id", "pad"})
+    for i = 1, 20000 do w:write({-i, pad}) end
+    w:abort("changed my mind")
+    assert(conn:scalar("SELECT count(*) FROM u") == 0, "the aborted COPY wrote nothing")
+
+    assert(fill(nil) == 40000)
+    local r = conn:query("SELECT count(*) AS n, sum(id) AS s, sum(length(pad)) AS l FROM u")[1]
+    assert(r.n == 40000 and r.s == 40000 * 40001 / 2 and r.l == 4000000,
+           ("%s rows, sum %s, %s bytes"):format(tostring(r.n), tostring(r.s), tostring(r.l)))
+  )lua") == "");
 }
