@@ -17,10 +17,13 @@ constexpr const char* k_table_match =
   " WHERE c.relname = $2::text AND c.relkind IN ('r', 'p', 'm')"
   "   AND CASE WHEN $1::text = '' THEN pg_table_is_visible(c.oid) ELSE n.nspname = $1::text END";
 
-/// Partitioned tables count with all their partitions.
+/// Partitioned tables count with all their partitions. pg_relation_size() locks the table
+/// (ACCESS SHARE), so inside a transaction ($3) the size comes from pg_class.relpages instead: a
+/// lookup must never wait for, or time out on, a lock the script's own statement would meet.
 const std::string k_size_sql =
   std::string("SELECT sum(greatest(p.reltuples, 0))::float8, bool_and(p.reltuples < 0),"
-              "       sum(pg_relation_size(p.oid))::int8"
+              "       sum(CASE WHEN $3::bool THEN p.relpages * current_setting('block_size')::int8"
+              "                ELSE pg_relation_size(p.oid) END)::int8"
               "  FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
               "  JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid) AND p.relkind <> 'p'") +
   k_table_match + " GROUP BY c.oid LIMIT 1";
@@ -48,33 +51,51 @@ void connection::lint_statement(const std::string& sql) noexcept
   if (PQtransactionStatus(m_pg) == PQTRANS_INERROR) return;
   const lint::config_values cfg = lint::config();
   if (!cfg.enabled) return;
+  // Inside the script's transaction the lookups run in a savepoint (made before the first one),
+  // so that even a failed lookup (a statement timeout, a cancel) leaves the transaction as it was.
+  const bool in_tx = PQtransactionStatus(m_pg) == PQTRANS_INTRANS;
+  bool saved = false;
+  auto lookup = [&](const std::string& q, const std::vector<param>& p) {
+    if (in_tx && !saved) {
+      exec("SAVEPOINT mighost_lint");
+      saved = true;
+    }
+    return exec_params(q, p);
+  };
   m_linting = true;
   try {
     lint::catalog cat;
-    cat.size = [this](const lint::table_ref& t) -> std::optional<lint::table_size> {
-      result r = exec_params(k_size_sql, {{t.schema}, {t.name}});
+    cat.size = [&](const lint::table_ref& t) -> std::optional<lint::table_size> {
+      result r = lookup(k_size_sql, {{t.schema}, {t.name}, {in_tx ? "t" : "f"}});
       if (r.rows() == 0) return std::nullopt;
       lint::table_size s;
       s.rows = r.value(0, 1) == "t" ? -1 : std::atof(std::string(r.value(0, 0)).c_str());
       s.bytes = std::atoll(std::string(r.value(0, 2)).c_str());
       return s;
     };
-    cat.not_null_proven = [this](const lint::table_ref& t, const std::string& col) {
-      result r = exec_params(k_not_null_sql, {{t.schema}, {t.name}, {col}});
+    cat.not_null_proven = [&](const lint::table_ref& t, const std::string& col) {
+      result r = lookup(k_not_null_sql, {{t.schema}, {t.name}, {col}});
       return r.rows() > 0 && r.value(0, 0) == "t";
     };
-    cat.column_type = [this](const lint::table_ref& t, const std::string& col) -> std::optional<std::string> {
-      result r = exec_params(k_type_sql, {{t.schema}, {t.name}, {col}});
+    cat.column_type = [&](const lint::table_ref& t, const std::string& col) -> std::optional<std::string> {
+      result r = lookup(k_type_sql, {{t.schema}, {t.name}, {col}});
       if (r.rows() == 0) return std::nullopt;
       return std::string(r.value(0, 0));
     };
-    for (lint::warning& w : lint::lint(sql, cat, cfg.limits)) {
+    std::vector<lint::warning> found = lint::lint(sql, cat, cfg.limits);
+    if (saved) exec("RELEASE SAVEPOINT mighost_lint");
+    for (lint::warning& w : found) {
       spdlog::warn("lock-heavy DDL: {}", w.text());
       if (m_lint_warnings.size() >= 100) m_lint_warnings.erase(m_lint_warnings.begin());
       m_lint_warnings.push_back(std::move(w));
     }
   } catch (const std::exception& e) {
     spdlog::debug("lint skipped ({}): {}", e.what(), sql.substr(0, 200));
+    try {
+      if (saved && is_open()) exec("ROLLBACK TO SAVEPOINT mighost_lint; RELEASE SAVEPOINT mighost_lint");
+    } catch (const std::exception&) {
+      // The connection is gone or the savepoint was never made; the statement will say so.
+    }
   }
   m_linting = false;
 }

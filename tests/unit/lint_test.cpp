@@ -229,6 +229,43 @@ TEST_CASE("lint: the connection hook warns on the statements it runs", "[lint]")
   lint::set_config(saved);
 }
 
+TEST_CASE("lint: lookups neither wait on locks nor change what the script sees", "[lint]")
+{
+  const auto saved = lint::config();
+  lint::set_config({true, {0, 0}});
+  const std::string url = mighost::test::fresh_database("lint_locks");
+  connection a(url), b(url);
+  a.exec("CREATE TABLE items (a int); INSERT INTO items SELECT generate_series(1, 100); ANALYZE items");
+  b.exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
+  a.set_lock_timeout(300);
+  auto sqlstate_of = [&](const std::string& sql) {
+    try {
+      a.exec(sql);
+    } catch (const sql_error& e) {
+      return e.diag().sqlstate;
+    }
+    return std::string("no error");
+  };
+  // Autocommit: the script gets its own statement's lock timeout, not a lookup's.
+  CHECK(sqlstate_of("CREATE INDEX ON items (a)") == "55P03");
+  // In a transaction no lookup locks the table: the size comes from pg_class, the warning is
+  // made, and the error is still the statement's own (not "current transaction is aborted").
+  a.begin();
+  const auto before = a.lint_warnings().size();
+  CHECK(sqlstate_of("CREATE INDEX ON items (a)") == "55P03");
+  CHECK(a.lint_warnings().size() == before + 1);
+  a.rollback();
+  b.exec("ROLLBACK");
+  // A lint in a transaction leaves no savepoint behind and the transaction usable.
+  a.begin();
+  a.exec("CREATE INDEX ON items (a)");
+  CHECK(a.lint_warnings().size() == before + 2);
+  CHECK(sqlstate_of("ROLLBACK TO SAVEPOINT mighost_lint") == "3B001");
+  a.rollback();
+  CHECK(a.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'items'").value(0, 0) == "0");
+  lint::set_config(saved);
+}
+
 TEST_CASE("lint: scripts see the warnings through conn:lint_warnings()", "[lint]")
 {
   const auto saved = lint::config();
