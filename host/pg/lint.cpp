@@ -4,11 +4,9 @@
 #include "pg/lint.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <map>
-#include <mutex>
 
 namespace mighost::pg::lint {
 
@@ -378,21 +376,6 @@ private:
   std::map<std::string, std::optional<table_size>> m_sizes;
 };
 
-std::atomic<bool> g_enabled{true};
-std::atomic<double> g_rows{10000};
-std::atomic<long long> g_bytes{10LL << 20};
-std::once_flag g_env_once;
-
-void read_env()
-{
-  std::call_once(g_env_once, [] {
-    if (const char* v = std::getenv("MIGHOST_LINT"))
-      g_enabled = !(std::string_view(v) == "off" || std::string_view(v) == "0");
-    if (const char* v = std::getenv("MIGHOST_LINT_ROWS")) g_rows = std::atof(v);
-    if (const char* v = std::getenv("MIGHOST_LINT_BYTES")) g_bytes = std::atoll(v);
-  });
-}
-
 } // namespace
 
 std::string table_ref::text() const
@@ -409,8 +392,6 @@ std::vector<warning> lint(std::string_view sql, const catalog& cat, const thresh
   for (const tokens& stmt : split(tokenize(sql), 0, ';')) l.statement(stmt);
   return out;
 }
-
-std::vector<warning> lint(std::string_view sql, const catalog& cat) { return lint(sql, cat, config().limits); }
 
 bool worth_linting(std::string_view sql, bool multi) noexcept
 {
@@ -430,20 +411,6 @@ bool worth_linting(std::string_view sql, bool multi) noexcept
   if (starts("create") || starts("alter")) return true;
   // Several statements in one simple query: the tokenizer splits them.
   return multi && sql.find(';', i) != std::string_view::npos;
-}
-
-config_values config()
-{
-  read_env();
-  return {g_enabled.load(), {g_rows.load(), g_bytes.load()}};
-}
-
-void set_config(const config_values& c)
-{
-  read_env();  // so a later first read cannot overwrite what the caller set
-  g_enabled = c.enabled;
-  g_rows = c.limits.rows;
-  g_bytes = c.limits.bytes;
 }
 
 } // namespace mighost::pg::lint

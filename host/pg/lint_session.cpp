@@ -1,10 +1,13 @@
-// The run-time lint hook of pg::connection: answers lint()'s catalog questions on the same
-// session (so uncommitted DDL of the running transaction is seen) and logs what it finds.
+// The run-time lint hook of pg::connection and the lint's process-wide settings. The hook answers
+// lint()'s catalog questions on the same session (so uncommitted DDL of the running transaction is
+// seen) and logs what it finds.
 #include "pg/connection.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 
 namespace mighost::pg {
 
@@ -101,3 +104,42 @@ void connection::lint_statement(const std::string& sql) noexcept
 }
 
 } // namespace mighost::pg
+
+namespace mighost::pg::lint {
+
+namespace {
+
+std::atomic<bool> g_enabled{true};
+std::atomic<double> g_rows{10000};
+std::atomic<long long> g_bytes{10LL << 20};
+std::once_flag g_env_once;
+
+void read_env()
+{
+  std::call_once(g_env_once, [] {
+    if (const char* v = std::getenv("MIGHOST_LINT"))
+      g_enabled = !(std::string_view(v) == "off" || std::string_view(v) == "0");
+    if (const char* v = std::getenv("MIGHOST_LINT_ROWS")) g_rows = std::atof(v);
+    if (const char* v = std::getenv("MIGHOST_LINT_BYTES")) g_bytes = std::atoll(v);
+  });
+}
+
+} // namespace
+
+std::vector<warning> lint(std::string_view sql, const catalog& cat) { return lint(sql, cat, config().limits); }
+
+config_values config()
+{
+  read_env();
+  return {g_enabled.load(), {g_rows.load(), g_bytes.load()}};
+}
+
+void set_config(const config_values& c)
+{
+  read_env();  // so a later first read cannot overwrite what the caller set
+  g_enabled = c.enabled;
+  g_rows = c.limits.rows;
+  g_bytes = c.limits.bytes;
+}
+
+} // namespace mighost::pg::lint
