@@ -5,7 +5,7 @@
 ///
 /// Directory layout:
 ///   DIR/manifest.json           what was taken: tables, rows, sha256 per file, DDL, versions, time
-///   DIR/NNN_<schema.table>.copy[.zst]   one file per table, COPY text format, zstd by default
+///   DIR/NNN_<schema.table>.copy[.zst]   one file per table, COPY text format (zstd: optional)
 /// Files are 0600, the directory 0700; every file is fsynced before manifest.json is renamed in,
 /// so a directory with a manifest is a complete backup.
 #include "backup/catalog.hpp"
@@ -25,7 +25,7 @@ struct snapshot_options
   std::vector<std::string> tables;  ///< names as a person writes them (see resolve_tables)
   std::string schema;               ///< or: every table of this schema
   std::string dir;                  ///< created 0700 if missing; must not hold a backup yet
-  compression comp = compression::zstd;
+  compression comp = compression::none;  ///< see the measurement in snapshot.cpp
   int level = 1;                    ///< zstd level
   std::string script;               ///< recorded in the manifest when given
   std::string run_id;               ///< recorded in the manifest when given

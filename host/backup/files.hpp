@@ -22,7 +22,7 @@ private:
   kind m_kind;
 };
 
-/// How data files are stored. zstd is the default: see the measurement in snapshot.cpp.
+/// How data files are stored; none is the default (see the measurement in snapshot.cpp).
 enum class compression { none, zstd };
 
 compression parse_compression(const std::string& name);  ///< "zstd" | "none"; throws backup_error

@@ -103,7 +103,8 @@ nlohmann::json export_json(pg::connection& c, const json_options& o)
     for (const auto& name : o.tables) {
       if (name == "_meta" || name == "_json_nulls")
         throw backup_error(backup_error::kind::failed, "JSON backup: \"" + name + "\" is a reserved key");
-      keyed.push_back({name, resolve_tables(c, {name}).front()});
+      bool seen = std::any_of(keyed.begin(), keyed.end(), [&](const auto& k) { return k.first == name; });
+      if (!seen) keyed.push_back({name, resolve_tables(c, {name}).front()});
     }
     tx.qualify_names();
     auto r = c.exec("SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_database()");

@@ -2,7 +2,7 @@
 // seed 004, for scripts and the migration framework. The engine is host/backup (no Lua there).
 //
 //   backup.tables{conn = c, tables = {"a", "s.b"} | schema = "s", dir = "...",
-//                 compress = "zstd"|"none", script = ..., run_id = ...}  -> manifest table
+//                 compress = "none"|"zstd", level = 1, script = ..., run_id = ...}  -> manifest table
 //   backup.verify(dir)                          -> ok, problems (array of strings)
 //   backup.restore(dir, {conn = c, tables = {...}, truncate = bool})   -> {tables = {...}}
 //   backup.json{conn = c, tables = {...}, prefix = "rds", dir = "."}   -> path, info
@@ -132,7 +132,10 @@ int backup_tables(lua_State* L)
   o.dir = opt_string(L, 1, "dir");
   o.script = opt_string(L, 1, "script");
   o.run_id = opt_string(L, 1, "run_id");
-  std::string comp = opt_string(L, 1, "compress", "zstd");
+  std::string comp = opt_string(L, 1, "compress", "none");
+  lua_getfield(L, 1, "level");
+  o.level = static_cast<int>(luaL_optinteger(L, -1, 1));
+  lua_pop(L, 1);
   return run(L, [&] {
     o.comp = backup::parse_compression(comp);
     push_json(L, backup::snapshot(c, o));

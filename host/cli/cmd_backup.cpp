@@ -33,8 +33,10 @@ public:
     sub.add_option("--tables", m_tables, "tables to back up (comma-separated; name or schema.name)")->delimiter(',');
     sub.add_option("--schema", m_schema, "back up every table of this schema");
     sub.add_option("--out", m_out, "new directory for the backup (JSON: the directory for the file)");
-    sub.add_option("--compress", m_compress, "data files: zstd (default) or none")
+    sub.add_option("--compress", m_compress, "data files: none (default) or zstd (3.6x smaller, ~25% slower here)")
       ->check(CLI::IsMember({"zstd", "none"}));
+    sub.add_option("--zstd-level", m_level, "zstd level (default 1; negative levels are faster, larger)")
+      ->check(CLI::Range(-7, 19));
     sub.add_option("--format", m_format, "dir (COPY files + manifest.json, default) or json (seed 004's export)")
       ->check(CLI::IsMember({"dir", "json"}));
     sub.add_option("--prefix", m_prefix, "json: file name prefix (<prefix>_backup_YYYYMMDD_HHMMSS.json)");
@@ -68,6 +70,7 @@ private:
     o.schema = m_schema;
     o.dir = m_out;
     o.comp = backup::parse_compression(m_compress);
+    o.level = m_level;
     o.script = m_script;
     o.run_id = m_run_id;
     auto m = backup::snapshot(conn, o);
@@ -105,8 +108,9 @@ private:
     return exit_code::ok;
   }
 
-  std::string m_db, m_schema, m_out, m_compress = "zstd", m_format = "dir", m_prefix = "backup", m_script, m_run_id;
+  std::string m_db, m_schema, m_out, m_compress = "none", m_format = "dir", m_prefix = "backup", m_script, m_run_id;
   std::vector<std::string> m_tables;
+  int m_level = 1;
   CLI::App* m_verify = nullptr;
   std::string m_verify_dir;
 };

@@ -6,8 +6,10 @@
 #   ROUNDS=3 (default) alternating rounds; the order of contestants flips every round.
 #
 # Measures, median of ROUNDS:
-#   backup:  mighost backup (zstd), mighost backup --compress none, pg_dump -Fc -t items -t companies
-#   restore: mighost restore into an empty database, pg_restore of the dump into an empty database
+#   backup:  mighost backup (default, uncompressed), mighost backup --compress zstd,
+#            pg_dump -Fc -t items -t companies
+#   restore: mighost restore of the default backup into an empty database, pg_restore of the dump
+#            into an empty database
 # Targets: backup ≤ 0.5× pg_dump, restore ≤ 1.0× pg_restore. Peak RSS of the client process by
 # /usr/bin/time (else from /proc/PID/status while it runs). Starts its own `mighost sandbox`.
 set -euo pipefail
@@ -105,10 +107,10 @@ maxrss() { sort -n -k2 "$WORK/$1.times" | tail -n1 | awk '{print $2}'; }
 
 for r in $(seq 1 "$ROUNDS"); do
   echo "round $r/$ROUNDS"
-  backup_ours()  { run ours_zstd "$MIGHOST" backup --db "$URL" --tables items,companies --out "$WORK/ours_$r"; }
-  backup_none()  { run ours_none "$MIGHOST" backup --db "$URL" --tables items,companies --out "$WORK/none_$r" --compress none; }
+  backup_ours()  { run ours_none "$MIGHOST" backup --db "$URL" --tables items,companies --out "$WORK/ours_$r"; }
+  backup_zstd()  { run ours_zstd "$MIGHOST" backup --db "$URL" --tables items,companies --out "$WORK/zstd_$r" --compress zstd; }
   backup_dump()  { run pg_dump pg_dump -Fc -t items -t companies -f "$WORK/dump_$r.fc" -d "$URL"; }
-  if (( r % 2 )); then backup_ours; backup_dump; backup_none; else backup_none; backup_dump; backup_ours; fi
+  if (( r % 2 )); then backup_ours; backup_dump; backup_zstd; else backup_zstd; backup_dump; backup_ours; fi
 
   "${PSQL[@]}" "$URL" -c "CREATE DATABASE r_ours_$r TEMPLATE bench_empty" -c "CREATE DATABASE r_dump_$r TEMPLATE bench_empty"
   restore_ours() { run restore_ours "$MIGHOST" restore "$WORK/ours_$r" --db "$(url_for "r_ours_$r")"; }
@@ -119,7 +121,7 @@ for r in $(seq 1 "$ROUNDS"); do
     [[ "$n" == "$ROWS" ]] || { echo "$db holds $n items rows, expected $ROWS"; exit 1; }
   done
   "${PSQL[@]}" "$URL" -c "DROP DATABASE r_ours_$r" -c "DROP DATABASE r_dump_$r"
-  rm -rf "$WORK/none_$r"
+  (( r == 1 )) || rm -rf "$WORK/zstd_$r" "$WORK/ours_$r"
 done
 
 read -r t_zstd rss_zstd <<<"$(median ours_zstd)"
@@ -131,12 +133,17 @@ size() { du -sb "$1" | awk '{printf "%.1f MB", $1 / 1e6}'; }
 echo
 echo "items rows: $ROWS, rounds: $ROUNDS (medians; peak RSS = max over rounds)"
 printf "%-34s %8s %10s %12s\n" "" "seconds" "peak RSS" "size"
-printf "%-34s %8s %8s kB %12s\n" "mighost backup (zstd)" "$t_zstd" "$(maxrss ours_zstd)" "$(size "$WORK/ours_1")"
-printf "%-34s %8s %8s kB %12s\n" "mighost backup --compress none" "$t_none" "$(maxrss ours_none)" "-"
+printf "%-34s %8s %8s kB %12s\n" "mighost backup (none, default)" "$t_none" "$(maxrss ours_none)" "$(size "$WORK/ours_1")"
+printf "%-34s %8s %8s kB %12s\n" "mighost backup --compress zstd" "$t_zstd" "$(maxrss ours_zstd)" "$(size "$WORK/zstd_1")"
 printf "%-34s %8s %8s kB %12s\n" "pg_dump -Fc -t items -t companies" "$t_dump" "$(maxrss pg_dump)" "$(size "$WORK/dump_1.fc")"
-printf "%-34s %8s %8s kB\n" "mighost restore (zstd)" "$t_rest" "$(maxrss restore_ours)"
+printf "%-34s %8s %8s kB\n" "mighost restore (none)" "$t_rest" "$(maxrss restore_ours)"
 printf "%-34s %8s %8s kB\n" "pg_restore" "$t_prest" "$(maxrss pg_restore)"
 echo
-awk -v a="$t_zstd" -v b="$t_dump" 'BEGIN {printf "backup / pg_dump:      %.2f  (target <= 0.50)\n", a / b}'
+for n in ours_none ours_zstd pg_dump restore_ours pg_restore; do
+  printf "%-14s rounds: %s\n" "$n" "$(awk '{printf "%.2f ", $1}' "$WORK/$n.times")"
+done
+echo
+awk -v a="$t_none" -v b="$t_dump" 'BEGIN {printf "backup / pg_dump:      %.2f  (target <= 0.50)\n", a / b}'
+awk -v a="$t_zstd" -v b="$t_dump" 'BEGIN {printf "backup zstd / pg_dump: %.2f\n", a / b}'
 awk -v a="$t_rest" -v b="$t_prest" 'BEGIN {printf "restore / pg_restore:  %.2f  (target <= 1.00)\n", a / b}'
 awk -v a="$t_zstd" -v b="$t_none" 'BEGIN {printf "zstd cost vs none:     %+.1f%% time (budget < 20%%)\n", (a / b - 1) * 100}'
