@@ -269,7 +269,11 @@ local function diff_rows(st, lrows, rrows)
   local function note(kind, k)
     st[kind] = st[kind] + 1
     local keys = st.keys[kind]
-    if #keys < st.keep then keys[#keys + 1] = k end
+    keys[#keys + 1] = k
+    if #keys >= 4 * st.keep + 64 then  -- keep the smallest keys only: bounded memory, same samples
+      table.sort(keys)
+      for i = #keys, st.keep + 1, -1 do keys[i] = nil end
+    end
   end
   for k, h in pairs(l) do
     if r[k] == nil then note("missing", k) elseif r[k] ~= h then note("different", k) end
@@ -302,7 +306,7 @@ function M.reconcile(conn, o)
   local key = list(assert(o.key, "reconcile: key is required"))
   local cols = o.columns or default_columns(lc, rc, o.left, o.right, key)
   local lsql, rsql = side_sql(o.left, key, cols), side_sql(o.right, key, cols)
-  local st = {missing = 0, extra = 0, different = 0, duplicates = 0, fetched = 0, keep = math.max(limit(o) * 20, 100),
+  local st = {missing = 0, extra = 0, different = 0, duplicates = 0, fetched = 0, keep = limit(o),
               keys = {missing = {}, extra = {}, different = {}}}
   local threshold = o.threshold or 10000
   local function small(c, sql)

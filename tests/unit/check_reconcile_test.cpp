@@ -122,6 +122,13 @@ TEST_CASE("check: reconcile on a large table compares hashed key buckets first",
     eq(r.buckets .. " " .. r.missing .. "/" .. r.extra .. "/" .. r.different, "16 1/1/1", "fewer, bigger buckets")
     eq(pcall(check.reconcile, conn, {left = "big_src", right = "big_dst", key = "id", threshold = 10, buckets = 100}),
        false, "buckets must be a power of two")
+
+    -- Many differences: the counts are exact and the samples are the smallest keys.
+    conn:exec("UPDATE big_dst SET amount = amount + 1 WHERE id <= 500")
+    r = check.reconcile(conn, {left = "big_src", right = "big_dst", key = "id", samples = 3})
+    eq(r.different, 501, "500 more rows differ")
+    eq(table.concat(r.different_keys, ","), "1,10,100", "smallest keys (as text)")
+    eq(r.buckets_differing > 300, true, "most buckets differ now: " .. r.detail)
   )lua";
   CHECK(env.run(code) == "");
 }
