@@ -30,14 +30,20 @@ const std::unordered_map<Oid, type_info>& builtin_types()
   return t;
 }
 
+/// Runs sql with the call's arguments 3..top as $1..$n, or as a plain (multi-statement) query
+/// when there are none. Throws; callers run it inside lua::protect.
+pg::result run_statement(lua_State* L, lua_connection& c, const std::string& sql, int top)
+{
+  return top > 2 ? c.conn().exec_params(sql, collect_params(L, 3, top, c, sql)) : c.conn().exec(sql);
+}
+
 int conn_query(lua_State* L)
 {
   lua_connection& c = check_connection(L, 1);
   std::string sql = luaL_checkstring(L, 2);
   int top = lua_gettop(L);
   return lua::protect(L, [&] {
-    pg::result r = top > 2 ? c.conn().exec_params(sql, collect_params(L, 3, top, c, sql))
-                           : c.conn().exec(sql);
+    pg::result r = run_statement(L, c, sql, top);
     lua_createtable(L, r.rows(), 2);
     append_rows(L, r, lua_gettop(L), 1, c);
     lua_createtable(L, r.columns(), 0);
@@ -60,8 +66,7 @@ int conn_exec(lua_State* L)
   std::string sql = luaL_checkstring(L, 2);
   int top = lua_gettop(L);
   return lua::protect(L, [&] {
-    pg::result r = top > 2 ? c.conn().exec_params(sql, collect_params(L, 3, top, c, sql))
-                           : c.conn().exec(sql);
+    pg::result r = run_statement(L, c, sql, top);
     lua_pushnumber(L, static_cast<double>(r.affected_rows()));
     return 1;
   });
@@ -73,8 +78,7 @@ int conn_scalar(lua_State* L)
   std::string sql = luaL_checkstring(L, 2);
   int top = lua_gettop(L);
   return lua::protect(L, [&] {
-    pg::result r = top > 2 ? c.conn().exec_params(sql, collect_params(L, 3, top, c, sql))
-                           : c.conn().exec(sql);
+    pg::result r = run_statement(L, c, sql, top);
     if (r.rows() == 0 || r.columns() == 0) lua_pushnil(L);
     else if (r.is_null(0, 0)) push_null(L);
     else push_value(L, r.value(0, 0), r.column_type(0), c);
