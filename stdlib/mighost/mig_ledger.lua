@@ -3,7 +3,7 @@
 -- The four spec tables are created exactly as specified. What the spec does not fix lives in extra
 -- columns of mig_meta.runs (added once, only when missing, so no run ever takes a strong lock on
 -- the ledger that another run's INSERT would wait for): the script's sha256, the host version,
--- the per-phase checkpoints, the durations and the error message.
+-- the per-phase checkpoints, the durations, the error message and the file backup taken.
 local db = require "mighost.db"
 local json = require "mighost.mig_json"
 
@@ -51,6 +51,7 @@ ledger.EXTRA_COLUMNS = {
   {"checkpoint", "jsonb"},     -- {"<phase>": {"parts": [{"lo","hi","last","done","complete"}]}}
   {"durations", "jsonb"},      -- seconds: {"total","setup","phases":{...},"finalize","checks"}
   {"message", "text"},         -- why a run ended in error/refused
+  {"backup", "jsonb"},         -- file backup: {"dir","tables":[{"table","rows"}],"manifest_sha256","bytes","seconds"}
 }
 
 --- True when mig_meta.runs exists (a database no migration ever touched has none).
@@ -136,6 +137,11 @@ function ledger.finish_run(conn, run_id, status, counts, durations, message)
   conn:exec([[UPDATE mig_meta.runs SET status = $2, finished_at = clock_timestamp(), counts = $3::jsonb,
       durations = $4::jsonb, message = $5 WHERE run_id = $1]],
     run_id, status, json.encode(counts or {}), json.encode(durations or {}), message)
+end
+
+--- Records the verified file backup of a run (mig_backup.file), in its own statement.
+function ledger.record_backup(conn, run_id, info)
+  conn:exec("UPDATE mig_meta.runs SET backup = $2::jsonb WHERE run_id = $1", run_id, json.encode(info))
 end
 
 --- Replaces one phase's checkpoint (all its parts).

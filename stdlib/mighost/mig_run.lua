@@ -1,6 +1,6 @@
 -- mighost.mig_run: the run lifecycle of ../shared/spec/README.md — lock, ledger row, preconditions,
--- setup (+ backup), batched phases, finalize + checks, report — in apply and dry-run mode, and the
--- entry of a worker thread.
+-- file backup, setup (+ in-database backup), batched phases, finalize + checks, report — in apply
+-- and dry-run mode, and the entry of a worker thread.
 local db = require "mighost.db"
 local log = require "mighost.log"
 local script = require "mighost.script"
@@ -15,6 +15,7 @@ local checks = require "mighost.mig_checks"
 local report = require "mighost.mig_report"
 local workers = require "mighost.mig_workers"
 local steps = require "mighost.mig_steps"
+local backups = require "mighost.mig_backup"
 
 local M = {}
 
@@ -112,33 +113,6 @@ local function run_preconditions(R)
     end
   end)
   return ok_all
-end
-
---- Copies every declared table that exists into mig_backup_<name> once (CREATE TABLE AS + PK).
-local function take_backup(R)
-  local conn, schema = R.conn, "mig_backup_" .. R.def.name
-  local qs = db.quote_ident(schema)
-  for _, entry in ipairs(R.def.backup) do
-    local sch, tbl = entry:match("^([^.]+)%.(.+)$")
-    if not sch then tbl = entry end
-    local src = (sch and (db.quote_ident(sch) .. ".") or "") .. db.quote_ident(tbl)
-    if conn:scalar("SELECT to_regclass($1) IS NOT NULL", src) ~= true then
-      log.info("backup: %s does not exist, nothing to copy", entry)
-    elseif conn:scalar("SELECT to_regclass($1) IS NOT NULL", qs .. "." .. db.quote_ident(tbl)) ~= true then
-      if conn:scalar("SELECT to_regnamespace($1) IS NULL", qs) then conn:exec("CREATE SCHEMA " .. qs) end
-      local dst = qs .. "." .. db.quote_ident(tbl)
-      conn:exec("CREATE TABLE " .. dst .. " AS TABLE " .. src)
-      local cols = {}
-      for r in conn:rows([[SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
-          AND a.attnum = ANY (i.indkey::int2[]) WHERE i.indrelid = $1::regclass AND i.indisprimary
-          ORDER BY array_position(i.indkey::int2[], a.attnum)]], src) do
-        cols[#cols + 1] = db.quote_ident(r.attname)
-      end
-      if #cols > 0 then conn:exec("ALTER TABLE " .. dst .. " ADD PRIMARY KEY (" .. table.concat(cols, ", ") .. ")") end
-      log.info("%sbackup: %s copied to %s (%s rows)", R.ctx:prefix(), entry, dst,
-        tostring(conn:scalar("SELECT count(*) FROM " .. dst)))
-    end
-  end
 end
 
 local function resolve_sets(R)
@@ -239,10 +213,13 @@ local function body(R)
   end
   if R.refusal then return refuse(R, R.refusal) end
   if not run_preconditions(R) then return refuse(R, R.refusal) end
+  local backed_up, detail = backups.file(R)   -- before any change: a failure refuses the run
+  if detail then add_precondition(R, "file_backup", backed_up, detail) end
+  if not backed_up then return refuse(R, detail) end
   if def.prepare then def.prepare(R.ctx) end
   local t0 = sys.now()
   conn:tx(function()
-    take_backup(R)
+    backups.copy(R)
     if def.setup then def.setup(R.ctx) end
   end)
   R.durations.setup = sys.now() - t0

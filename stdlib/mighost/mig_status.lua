@@ -2,6 +2,7 @@
 local db = require "mighost.db"
 local log = require "mighost.log"
 local sys = require "mighost.sys"
+local json = require "mighost.mig_json"
 local ledger = require "mighost.mig_ledger"
 local lock = require "mighost.mig_lock"
 
@@ -24,6 +25,17 @@ local function text(v)
   return (tostring(v):gsub("LL$", ""))
 end
 
+--- "  run N: file backup DIR (t1 n rows, ...) manifest sha256 …" for a run that took one, else nil.
+local function backup_line(r)
+  if r.backup == nil or r.backup == db.NULL then return nil end
+  local ok, b = pcall(json.decode, r.backup)
+  if not ok or type(b) ~= "table" or not b.dir then return nil end
+  local parts = {}
+  for _, t in ipairs(b.tables or {}) do parts[#parts + 1] = string.format("%s %s rows", t.table, text(t.rows)) end
+  return string.format("  run %s: file backup %s (%s) manifest sha256 %s\n", text(r.run_id), b.dir,
+    table.concat(parts, ", "), tostring(b.manifest_sha256))
+end
+
 --- opts: {db = conninfo or "", script = path or nil, limit = n}. Prints a table; returns 0.
 function status.main(opts)
   local conn = db.connect(opts.db ~= "" and opts.db or nil)
@@ -44,7 +56,8 @@ function status.main(opts)
            (SELECT sum((v ->> 'written')::bigint) FROM jsonb_each(r.counts) e(k, v) WHERE jsonb_typeof(v) = 'object') AS written,
            (SELECT count(*) FROM mig_meta.checks c WHERE c.run_id = r.run_id AND c.passed = false) AS failed,
            ]] .. (cols.script_sha256 and "r.script_sha256" or "NULL::text") .. [[ AS sha,
-           ]] .. (cols.message and "r.message" or "NULL::text") .. [[ AS message
+           ]] .. (cols.message and "r.message" or "NULL::text") .. [[ AS message,
+           ]] .. (cols.backup and "r.backup::text" or "NULL::text") .. [[ AS backup
     FROM mig_meta.runs r WHERE $1::text IS NULL OR r.migration = $1
     ORDER BY r.run_id DESC LIMIT $2]], migration, opts.limit or 20)
   if #rows == 0 then
@@ -80,6 +93,10 @@ function status.main(opts)
     if r.message ~= nil and r.message ~= db.NULL and (r.status == "error" or r.status == "refused") then
       io.stdout:write(string.format("  run %s: %s\n", text(r.run_id), log.mask(r.message)))
     end
+  end
+  for i = #rows, 1, -1 do
+    local line = backup_line(rows[i])
+    if line then io.stdout:write(line) end
   end
   if sha and rows[1].sha ~= nil and rows[1].sha ~= db.NULL and rows[1].sha ~= sha then
     io.stdout:write(string.format("note: %s changed since run %s (a new run warns; --strict refuses)\n",

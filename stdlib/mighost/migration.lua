@@ -48,6 +48,26 @@ local function normalise_connections(decl)
   return out
 end
 
+--- `backup = {"t1", "s.t2"}` (in-database copy mig_backup_<name>.<table>), plus optional fields:
+--- `dir = "backups"` (also a file backup there on every applied run; --backup-dir overrides),
+--- `copy = false` (no in-database copy), `tables = {...}` (instead of the list part).
+local function normalise_backup(decl, def)
+  local b = list_of(decl.backup, "backup")
+  local tables = {}
+  for _, t in ipairs(list_of(b.tables, "backup.tables")) do tables[#tables + 1] = t end
+  for _, t in ipairs(b) do tables[#tables + 1] = t end
+  for i, t in ipairs(tables) do
+    if type(t) ~= "string" or t == "" then fail("backup[" .. i .. "] must be a table name") end
+  end
+  for k in pairs(b) do
+    if type(k) ~= "number" and k ~= "tables" and k ~= "dir" and k ~= "copy" then
+      fail("backup: unknown field '" .. tostring(k) .. "' (tables, dir, copy)")
+    end
+  end
+  if b.dir ~= nil and (type(b.dir) ~= "string" or b.dir == "") then fail("backup.dir must be a directory path") end
+  def.backup, def.backup_dir, def.backup_copy = tables, b.dir, b.copy ~= false
+end
+
 --- The options every migration has, then the script's own (which may override a common one's
 --- fields, e.g. batch_size = {default = 100}, or remove it with `limit = false`).
 local function build_options(decl, def)
@@ -62,6 +82,11 @@ local function build_options(decl, def)
     {name = "report", type = "path", metavar = "PATH", help = "JSON report file (default reports/" .. def.name .. "-<UTC time>.json)"},
     {name = "stop_file", type = "path", metavar = "PATH", help = "stop at the next batch boundary while this file exists (default " .. def.name .. ".stop)"},
     {name = "strict", type = "bool", help = "refuse to run when the script changed since a recorded run"},
+    {name = "backup_dir", type = "path", metavar = "DIR", default = def.backup_dir,
+     help = "before any change, write a file backup of the declared backup tables (" ..
+            (#def.backup > 0 and table.concat(def.backup, ", ") or "none declared") ..
+            ") into a new DIR/" .. def.name .. "-<run>-<UTC time>, verify it and record it in mig_meta.runs.backup;" ..
+            " if that fails the run is refused (exit 2) with nothing changed"},
     {name = "lock_timeout", type = "duration", default = "5s", help = "lock_timeout of every session; 0 = none"},
     {name = "statement_timeout", type = "duration", default = "30min", help = "statement_timeout of every session; 0 = none"},
   }
@@ -118,7 +143,7 @@ function migration.define(decl)
   for _, c in ipairs(def.connections) do names[c.name] = true end
   def.ledger = decl.ledger or (names.target and "target") or def.connections[1].name
   if not names[def.ledger] then fail("ledger names no declared connection: " .. tostring(def.ledger)) end
-  def.backup = list_of(decl.backup, "backup")
+  normalise_backup(decl, def)
   def.preconditions = list_of(decl.preconditions, "preconditions")
   for i, p in ipairs(def.preconditions) do
     if type(p.name) ~= "string" or (p.check == nil and p.sql == nil) then

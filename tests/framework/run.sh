@@ -24,6 +24,7 @@ URL=$(head -1 sandbox.url)
 if [ -z "$URL" ]; then echo "sandbox did not start:"; cat sandbox.log; echo "framework: 0 passed, 1 failed"; exit 1; fi
 
 source "$ROOT/tests/framework/tests.sh"
+source "$ROOT/tests/framework/backup_tests.sh"
 
 # The reference: one uninterrupted run, one thread, batches of 50 (the other tests compare to it).
 REF=$(newdb fw_reference)

@@ -11,7 +11,7 @@ test_01_usage() {
   "$MIGHOST" run "$DEMO" --help > out.txt 2> err.txt
   expect "--help exits 0" eq "$?" 0
   for flag in --db --dry-run --batch-size --limit --report --stop-file --strict --lock-timeout \
-              --statement-timeout --workers --sleep-ms; do
+              --statement-timeout --workers --sleep-ms --backup-dir; do
     expect "--help lists $flag" has out.txt -- "$flag"
   done
 }

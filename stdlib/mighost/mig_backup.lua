@@ -1,0 +1,106 @@
+-- mighost.mig_backup: the two backups of a migration run (../shared/spec/README.md, "backup"):
+--   * the in-database copy mig_backup_<name>.<table> (+ same PK), taken once, in the setup
+--     transaction (scripts read it as their stable source);
+--   * the file backup (mighost.backup, `backup = {..., dir = "backups"}` or `--backup-dir DIR`):
+--     a new directory DIR/<name>-<run_id>-<UTC time>, written and verified after the lock and
+--     the preconditions and before anything changes, recorded in mig_meta.runs.backup. If it
+--     fails, the run is refused with nothing changed and the partial files are removed.
+local db = require "mighost.db"
+local log = require "mighost.log"
+local sys = require "mighost.sys"
+local script = require "mighost.script"
+local filebackup = require "mighost.backup"
+local ledger = require "mighost.mig_ledger"
+
+local M = {}
+
+--- Copies every declared table that exists into mig_backup_<name> once (CREATE TABLE AS + PK).
+--- In the caller's (setup) transaction.
+function M.copy(R)
+  if not R.def.backup_copy then return end
+  local conn, schema = R.conn, "mig_backup_" .. R.def.name
+  local qs = db.quote_ident(schema)
+  for _, entry in ipairs(R.def.backup) do
+    local sch, tbl = entry:match("^([^.]+)%.(.+)$")
+    if not sch then tbl = entry end
+    local src = (sch and (db.quote_ident(sch) .. ".") or "") .. db.quote_ident(tbl)
+    if conn:scalar("SELECT to_regclass($1) IS NOT NULL", src) ~= true then
+      log.info("backup: %s does not exist, nothing to copy", entry)
+    elseif conn:scalar("SELECT to_regclass($1) IS NOT NULL", qs .. "." .. db.quote_ident(tbl)) ~= true then
+      if conn:scalar("SELECT to_regnamespace($1) IS NULL", qs) then conn:exec("CREATE SCHEMA " .. qs) end
+      local dst = qs .. "." .. db.quote_ident(tbl)
+      conn:exec("CREATE TABLE " .. dst .. " AS TABLE " .. src)
+      local cols = {}
+      for r in conn:rows([[SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+          AND a.attnum = ANY (i.indkey::int2[]) WHERE i.indrelid = $1::regclass AND i.indisprimary
+          ORDER BY array_position(i.indkey::int2[], a.attnum)]], src) do
+        cols[#cols + 1] = db.quote_ident(r.attname)
+      end
+      if #cols > 0 then conn:exec("ALTER TABLE " .. dst .. " ADD PRIMARY KEY (" .. table.concat(cols, ", ") .. ")") end
+      log.info("%sbackup: %s copied to %s (%s rows)", R.ctx:prefix(), entry, dst,
+        tostring(conn:scalar("SELECT count(*) FROM " .. dst)))
+    end
+  end
+end
+
+--- The directory a file backup goes to this run (nil: no file backup): --backup-dir, else the
+--- declaration's `dir` (which is also the option's default, so this is just the option).
+local function base_dir(R)
+  local d = R.values.backup_dir
+  if d == nil or d == "" then return nil end
+  return (d:gsub("(.)/+$", "%1"))
+end
+
+--- Removes what a failed or unverifiable backup left in `dir` (the files named by its manifest,
+--- the manifest, then the directory if it is empty now).
+local function remove_backup(dir, manifest)
+  for _, t in ipairs(manifest and manifest.tables or {}) do os.remove(dir .. "/" .. t.file) end
+  os.remove(dir .. "/manifest.json")
+  os.remove(dir)
+end
+
+--- Takes the file backup when one is asked for. Returns true (+ a detail for the report when one
+--- was asked), or false + a refusal detail naming the directory and the reason (nothing changed).
+function M.file(R)
+  local base = base_dir(R)
+  if not base then return true end
+  local tables = R.def.backup
+  if #tables == 0 then
+    return false, "a file backup into " .. base .. " was asked for, but the migration declares no backup tables"
+  end
+  local dir = string.format("%s/%s-%s-%s", base, R.def.name, tostring(R.run_id), os.date("!%Y%m%dT%H%M%SZ"))
+  local list = table.concat(tables, ", ")
+  if R.dry_run then
+    R.ctx:say("File backup of %s into %s skipped: a dry run writes no backup", list, dir)
+    return true, "skipped in a dry run: " .. dir
+  end
+  local t0 = sys.now()
+  local ok, manifest = pcall(filebackup.tables, {conn = R.conn, tables = tables, dir = dir,
+    script = script.path, run_id = tostring(R.run_id)})
+  if not ok then
+    return false, string.format("file backup of %s into %s failed (nothing was changed): %s", list, dir,
+      log.mask((tostring(manifest):gsub("^backup: ", ""))))
+  end
+  local good, problems = filebackup.verify(dir)
+  if not good then
+    remove_backup(dir, manifest)
+    return false, string.format("file backup into %s does not verify (removed; nothing was changed): %s", dir,
+      table.concat(problems, "; "))
+  end
+  local info = {dir = dir, tables = {}, manifest_sha256 = sys.sha256_file(dir .. "/manifest.json"),
+                bytes = 0, seconds = math.floor((sys.now() - t0) * 1000 + 0.5) / 1000}
+  local counts = {}
+  for _, t in ipairs(manifest.tables) do
+    info.tables[#info.tables + 1] = {table = t.schema .. "." .. t.name, rows = t.rows}
+    info.bytes = info.bytes + (t.bytes or 0)
+    counts[#counts + 1] = string.format("%s.%s %d rows", t.schema, t.name, t.rows)
+  end
+  ledger.record_backup(R.conn, R.run_id, info)
+  R.file_backup = info
+  R.durations.backup = info.seconds
+  R.ctx:say("File backup: %s (%s; verified, manifest sha256 %s)", dir, table.concat(counts, ", "),
+    info.manifest_sha256:sub(1, 16))
+  return true, "verified: " .. dir
+end
+
+return M
