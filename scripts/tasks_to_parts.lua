@@ -24,9 +24,11 @@ local migration = require "mighost.migration"
 local S = require "tasks_to_parts.sql"
 local deps = require "tasks_to_parts.deps"
 
--- §3.1 rules 2-4, first match wins (rule 1, "already migrated", is the phase's `migrated`).
+-- §3.1 rules 2-4, first match wins (rule 1, "already migrated", is the phase's `migrated`). The
+-- verdict sits in a LATERAL subquery kept apart by OFFSET 0: planned for one task, its EXISTS probe
+-- the indexes instead of hashing all of tasks_part / tasks_operation once per batch.
 local CLASSIFY = [[
-SELECT t.key, CASE
+SELECT t.key, v.reason, v.detail FROM machining_task t CROSS JOIN LATERAL (SELECT CASE
     WHEN char_length('PT-' || t.key) > 255 THEN 'key_too_long'
     WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || t.key) THEN 'part_key_conflict'
     WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.key) THEN 'part_key_conflict'
@@ -36,8 +38,8 @@ SELECT t.key, CASE
     WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || t.key) THEN 'tasks_part PT-' || t.key || ' already exists'
     WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.key) THEN 'tasks_part '
       || (SELECT p.key FROM tasks_part p WHERE p.task_key = t.key) || ' already has task_key ' || t.key
-    ELSE 'Task key already exists as operation' END AS detail
-FROM machining_task t WHERE t.key = ANY($1)]]
+    ELSE 'Task key already exists as operation' END AS detail OFFSET 0) v
+WHERE t.key = ANY($1)]]
 
 -- §3.1 mapping table; a creator/completer missing from auth_user becomes NULL (fixup below).
 local INSERT_PARTS = [[
@@ -141,12 +143,13 @@ local m = migration.define {
       batch = function(ctx, tasks)
         local keys, by_key = {}, {}
         for i, t in ipairs(tasks) do keys[i], by_key[t.key] = t.key, t end
-        local good, reasons = {}, {}
+        local good, reasons, rejected = {}, {}, {}
         for v in ctx.db:rows(CLASSIFY, db.array(keys)) do
           if db.is_null(v.reason) then
             good[#good + 1] = v.key
           else
             reasons[v.key] = v.reason
+            rejected[#rejected + 1] = v.key
             ctx:reject(by_key[v.key], v.reason, v.detail)
           end
         end
@@ -164,7 +167,7 @@ local m = migration.define {
           written = ctx.db:exec(INSERT_PARTS, arr) + ctx.db:exec(INSERT_OPERATIONS, arr)
           ctx.db:exec(ENQUEUE, arr)
         end
-        deps.resolve(ctx, keys)   -- their timers and cost rows, in the same transaction
+        deps.batch(ctx, good, rejected)   -- their timers and cost rows, in the same transaction
         return written
       end },
 
@@ -202,7 +205,7 @@ local m = migration.define {
   },
 
   finalize = function(ctx)
-    deps.resolve(ctx, nil)   -- orphans, and rows whose task was decided by an earlier run
+    deps.resolve(ctx)   -- orphans, and rows whose task was decided by an earlier run
   end,
 
   checks = S.CHECKS,

@@ -1,6 +1,7 @@
 -- scripts/tasks_to_parts/sql.lua: the SQL of scripts/tasks_to_parts.lua — target DDL (spec §2),
 -- the normative cost model (§3.4) and the validation checks (§5), kept verbatim so they can be
--- compared with the spec line by line.
+-- compared with the spec line by line — except timers_untouched, recomputed_costs and
+-- recomputed_user_costs, rewritten into equivalent but cheaper forms (comments at each).
 local S = {}
 
 S.BACKUP = "mig_backup_tasks_to_parts.tasks_timer"
@@ -125,11 +126,18 @@ SELECT count(*) FROM c, mig_backup_tasks_to_parts.tasks_timer b WHERE b.content_
   {name = "no_timers_on_migrated_tasks", sql = rej [[
 SELECT count(*) FROM c, tasks_timer t WHERE t.content_type_id = c.ct_task
   AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.object_id)]]},
-  {name = "timers_untouched", sql = rej [[
+  -- to_jsonb(t) - 'content_type_id' compared as the row of every other column (same result for
+  -- the §1 column types; ~10x cheaper on 1M timers): the list is read from the catalog.
+  {name = "timers_untouched", sql = function(ctx)
+    local cols = ctx.db:scalar([[SELECT string_agg(quote_ident(attname), ',' ORDER BY attnum) FROM pg_attribute
+      WHERE attrelid = 'tasks_timer'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'content_type_id']])
+    local tc, bc = ("t." .. cols):gsub(",", ",t."), ("b." .. cols):gsub(",", ",b.")
+    return rej([[
 SELECT count(*) FROM c, mig_backup_tasks_to_parts.tasks_timer b LEFT JOIN tasks_timer t ON t.id = b.id
-WHERE t.id IS NULL OR (to_jsonb(t) - 'content_type_id') IS DISTINCT FROM (to_jsonb(b) - 'content_type_id')
+WHERE t.id IS NULL OR (]] .. tc .. [[) IS DISTINCT FROM (]] .. bc .. [[)
    OR (t.content_type_id <> b.content_type_id AND NOT (b.content_type_id = c.ct_task AND t.content_type_id = c.ct_op
-       AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = b.object_id)))]]},
+       AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = b.object_id)))]])
+  end},
   {name = "costs_accounted", sql = rej [[
 SELECT count(*) FROM machining_jobcostagg j WHERE NOT EXISTS (SELECT 1 FROM tasks_partcostagg a
   WHERE a.part_id = 'PT-'||j.task_id AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.key=a.part_id AND p.task_key=j.task_id))
@@ -148,22 +156,28 @@ SELECT count(*) FROM machining_jobcostagguser j JOIN tasks_part p ON p.task_key 
 JOIN tasks_partcostagguser a ON a.part_id = p.key AND a.user_id = j.user_id
 JOIN tasks_partcostrecalcqueue q ON q.part_id = p.key
 WHERE (]] .. COST_COLS .. [[) IS DISTINCT FROM (]] .. COST_COLS:gsub("a%.", "j.") .. [[)]]},
+  -- recomputed_costs / recomputed_user_costs: the spec's queries, with the model computed per part
+  -- (LATERAL: the views take the part_id qual) and only for the migrated parts not in the queue
+  -- (OFFSET 0 keeps that filter below the model): the same count, without computing the cost
+  -- model of every timer while the whole queue is still waiting.
   {name = "recomputed_costs", sql = [[
-SELECT count(*) FROM tasks_part p LEFT JOIN tasks_partcostagg a ON a.part_id = p.key
-LEFT JOIN mig_meta.t2p_cost_part m ON m.part_id = p.key
-WHERE p.task_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key)
-  AND (a.part_id IS NULL OR a.currency <> 'TRY' OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
+SELECT count(*) FROM (SELECT * FROM tasks_part p WHERE p.task_key IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key) OFFSET 0) p
+LEFT JOIN tasks_partcostagg a ON a.part_id = p.key
+LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_part m WHERE m.part_id = p.key OFFSET 0) m ON true
+WHERE a.part_id IS NULL OR a.currency <> 'TRY' OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
    OR (a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su) IS DISTINCT FROM
-      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0)))]]},
+      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0))]]},
   {name = "recomputed_user_costs", sql = [[
-SELECT count(*) FROM tasks_part p JOIN (SELECT part_id, user_id FROM tasks_partcostagguser
-       UNION SELECT part_id, user_id FROM mig_meta.t2p_cost_user) k ON k.part_id = p.key
+SELECT count(*) FROM (SELECT * FROM tasks_part p WHERE p.task_key IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key) OFFSET 0) p
+CROSS JOIN LATERAL (SELECT part_id, user_id FROM tasks_partcostagguser WHERE part_id = p.key
+       UNION SELECT part_id, user_id FROM mig_meta.t2p_cost_user WHERE part_id = p.key OFFSET 0) k
 LEFT JOIN tasks_partcostagguser a ON (a.part_id, a.user_id) = (k.part_id, k.user_id)
-LEFT JOIN mig_meta.t2p_cost_user m ON (m.part_id, m.user_id) = (k.part_id, k.user_id)
-WHERE p.task_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key)
-  AND (a.id IS NULL OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
+LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_user m WHERE (m.part_id, m.user_id) = (k.part_id, k.user_id) OFFSET 0) m ON true
+WHERE a.id IS NULL OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
    OR (a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su) IS DISTINCT FROM
-      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0)))]]},
+      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0))]]},
 }
 
 -- §7, verbatim.
