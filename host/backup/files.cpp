@@ -122,25 +122,30 @@ bool prepare_output_dir(const std::string& dir, bool backup_dir)
     mkdir_p(dir);
     created = true;
   }
-  if ((backup_dir || created) && ::chmod(dir.c_str(), 0700) != 0) fail_errno("cannot set mode 0700 on", dir, errno);
-  struct statvfs vfs {};
-  if (::statvfs(dir.c_str(), &vfs) == 0 && !(vfs.f_flag & ST_RDONLY) &&
-      static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < k_min_free)
-    fail_errno("not enough space in", dir, ENOSPC);
-  // A real write proves what permissions and statvfs only suggest (root ignores modes; a
-  // read-only mount or a full disk shows up here, before the caller changes anything).
-  std::string probe = dir + "/.mighost-probe-" + std::to_string(::getpid());
-  int fd = open_new(probe);
   try {
-    std::string block(64 * 1024, '\0');
-    write_all(fd, block.data(), block.size(), probe);
-    sync_close(fd, probe);
-  } catch (...) {
-    ::close(fd);
+    if ((backup_dir || created) && ::chmod(dir.c_str(), 0700) != 0) fail_errno("cannot set mode 0700 on", dir, errno);
+    struct statvfs vfs {};
+    if (::statvfs(dir.c_str(), &vfs) == 0 && !(vfs.f_flag & ST_RDONLY) &&
+        static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < k_min_free)
+      fail_errno("not enough space in", dir, ENOSPC);
+    // A real write proves what permissions and statvfs only suggest (root ignores modes; a
+    // read-only mount or a full disk shows up here, before the caller changes anything).
+    std::string probe = dir + "/.mighost-probe-" + std::to_string(::getpid());
+    int fd = open_new(probe);
+    try {
+      std::string block(64 * 1024, '\0');
+      write_all(fd, block.data(), block.size(), probe);
+      sync_close(fd, probe);
+    } catch (...) {
+      ::close(fd);
+      ::unlink(probe.c_str());
+      throw;
+    }
     ::unlink(probe.c_str());
+  } catch (...) {
+    if (created) ::rmdir(dir.c_str());  // a failed probe leaves no empty directory behind
     throw;
   }
-  ::unlink(probe.c_str());
   return created;
 }
 

@@ -75,15 +75,19 @@ function M.file(R)
     return true, "skipped in a dry run: " .. dir
   end
   local t0 = sys.now()
+  local base_existed = sys.exists(base)
   local ok, manifest = pcall(filebackup.tables, {conn = R.conn, tables = tables, dir = dir,
     script = script.path, run_id = tostring(R.run_id)})
   if not ok then
+    -- backup.tables removed its files and the sub-directory; a DIR it created goes too (if empty)
+    if not base_existed then os.remove(base) end
     return false, string.format("file backup of %s into %s failed (nothing was changed): %s", list, dir,
       log.mask((tostring(manifest):gsub("^backup: ", ""))))
   end
   local good, problems = filebackup.verify(dir)
   if not good then
     remove_backup(dir, manifest)
+    if not base_existed then os.remove(base) end
     return false, string.format("file backup into %s does not verify (removed; nothing was changed): %s", dir,
       table.concat(problems, "; "))
   end

@@ -224,6 +224,30 @@ TEST_CASE("a backup that runs out of space leaves nothing behind", "[backup]")
   CHECK(scalar(src.conn, "SELECT 1") == "1");  // the session is usable afterwards
 }
 
+TEST_CASE("a backup whose probe write fails (disk full at once) leaves no new directory", "[backup]")
+{
+  db src;
+  scratch tmp;
+  std::string dir = tmp.path("new/snap");  // two levels created; the probe (64 kB) cannot be written
+  rlimit old{};
+  ::getrlimit(RLIMIT_FSIZE, &old);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = 16 * 1024;
+  ::setrlimit(RLIMIT_FSIZE, &small);
+  std::string message = "(no error)";
+  try {
+    backup::snapshot(src.conn, options_for(dir, {"parent"}, backup::compression::none));
+  } catch (const backup_error& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK_THAT(message, Catch::Contains("cannot write " + dir + "/.mighost-probe-") && Catch::Contains("File too large"));
+  CHECK_FALSE(fs::exists(dir));
+  CHECK(fs::is_empty(tmp.path("new")));  // the leaf is removed; the parent mkdir made stays, empty
+}
+
 TEST_CASE("a table named like an injection is handled as a name", "[backup]")
 {
   db src;
