@@ -135,9 +135,14 @@ bool prepare_output_dir(const std::string& dir, bool backup_dir)
     try {
       std::string block(64 * 1024, '\0');
       write_all(fd, block.data(), block.size(), probe);
-      sync_close(fd, probe);
     } catch (...) {
       ::close(fd);
+      ::unlink(probe.c_str());
+      throw;
+    }
+    try {
+      sync_close(fd, probe);  // closes fd whether it throws or not
+    } catch (...) {
       ::unlink(probe.c_str());
       throw;
     }
@@ -164,9 +169,14 @@ void write_file_atomic(const std::string& dir, const std::string& name, const st
   int fd = open_new(tmp);
   try {
     write_all(fd, content.data(), content.size(), tmp);
-    sync_close(fd, tmp);
   } catch (...) {
     ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  try {
+    sync_close(fd, tmp);  // closes fd whether it throws or not: no second close of a reused number
+  } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
