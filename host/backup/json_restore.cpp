@@ -90,7 +90,10 @@ void load(pg::connection& c, json_table& t, const std::string& path)
   for (const auto& col : d.columns) {
     if (col.generated || !t.nulls.contains(col.name)) continue;
     std::string list;
-    for (const auto& i : t.nulls[col.name]) list += (list.empty() ? "" : ",") + std::to_string(i.get<long long>());
+    for (const auto& i : t.nulls[col.name]) {
+      if (!list.empty()) list += ',';
+      list += std::to_string(i.get<long long>());  // (not "," + to_string: GCC 12 -O3 warns falsely)
+    }
     null_lists.push_back("{" + list + "}");
   }
   json_array_cursor rows(t.rows, path + " (" + t.key + ")");
