@@ -6,9 +6,9 @@
 -- job_assignments (dangling users and vanished parts are rejected), and the legacy columns are
 -- dropped only at the end of a complete run, in the transaction that validates it.
 --
--- Every batch is two set-based statements over the batch's part ids ($1): the rejects and the
--- assignments, both read from the snapshot S = mig_backup_assignments.parts.
-local db = require "mighost.db"
+-- Every batch is ONE statement over the window's id range of the snapshot S =
+-- mig_backup_assignments.parts (ctx.window.source): the rejects and the assignments as
+-- data-modifying CTEs (ctx:write_batch).
 local schema = require "mighost.schema"
 local migration = require "mighost.migration"
 
@@ -20,26 +20,36 @@ local REJECT_REASON = [[CASE
   WHEN NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.assigned_to) THEN 'orphan_user'
 END]]
 
--- The rejects of the batch: source_key, reason, detail, row_data (for ctx:reject_rows).
-local REJECTS = [[SELECT x.id::text AS source_key, x.reason,
-       CASE x.reason WHEN 'orphan_user' THEN 'user ' || x.assigned_to || ' does not exist'
-                     ELSE 'part ' || x.id || ' no longer exists' END AS detail, x.row_data
-  FROM (SELECT s.id, s.assigned_to, to_jsonb(s) AS row_data, ]] .. REJECT_REASON .. [[ AS reason
-          FROM mig_backup_assignments.parts s WHERE s.id = ANY($1::int[])) x
- WHERE x.reason IS NOT NULL]]
+-- The parts of the batch (ctx.window.source: the window's id range of the snapshot, its pending
+-- rows only), read once, with the rule that applies (__reason) and the snapshot row for a reject.
+-- The two EXISTS sit in a LATERAL subquery that OFFSET 0 keeps from being flattened: planned for
+-- one row, they probe the primary keys, where the planner would otherwise hash all of "parts"
+-- for every batch (and twice: __reason is used twice).
+local function batch_parts(source)
+  return [[b AS MATERIALIZED (
+  SELECT s.*, x.__reason, CASE WHEN x.__reason IS NOT NULL THEN to_jsonb(s) END AS __row_data
+    FROM (]] .. source .. [[) s
+   CROSS JOIN LATERAL (SELECT ]] .. REJECT_REASON .. [[ AS __reason OFFSET 0) x)]]
+end
 
--- The mapping table of §3 (assigned_at: the snapshot's, or NULL when the install had none).
+-- The rejects of the batch: source_key, reason, detail, row_data (for ctx:write_batch).
+local REJECTS = [[SELECT b.id::text AS source_key, b.__reason AS reason,
+       CASE b.__reason WHEN 'orphan_user' THEN 'user ' || b.assigned_to || ' does not exist'
+                       ELSE 'part ' || b.id || ' no longer exists' END AS detail, b.__row_data AS row_data
+  FROM b WHERE b.__reason IS NOT NULL]]
+
+-- The mapping table of §3 (assigned_at: the snapshot's, or NULL when the install had none); ids
+-- in part order.
 local function insert_sql(has_assigned_at)
   return [[
   INSERT INTO job_assignments (part_id, user_id, status, assigned_at, started_at, completed_at)
-  SELECT s.id, s.assigned_to,
-         CASE lower(btrim(s.status)) WHEN 'completed' THEN 'completed' WHEN 'in_progress' THEN 'in_progress'
+  SELECT b.id, b.assigned_to,
+         CASE lower(btrim(b.status)) WHEN 'completed' THEN 'completed' WHEN 'in_progress' THEN 'in_progress'
                                      ELSE 'pending' END,
-         COALESCE(]] .. (has_assigned_at and "s.assigned_at" or "NULL::timestamp") .. [[, s.created_at),
-         s.started_at, s.completed_at
-    FROM mig_backup_assignments.parts s
-   WHERE s.id = ANY($1::int[]) AND ]] .. REJECT_REASON .. [[ IS NULL
-   ORDER BY s.id
+         COALESCE(]] .. (has_assigned_at and "b.assigned_at" or "NULL::timestamp") .. [[, b.created_at),
+         b.started_at, b.completed_at
+    FROM b WHERE b.__reason IS NULL
+   ORDER BY b.id
   ON CONFLICT (part_id, user_id) DO NOTHING]]
 end
 
@@ -84,6 +94,8 @@ local m = migration.define {
   name = "assignments",
   description = "parts.assigned_to -> job_assignments (then drops parts.assigned_to / assigned_at)",
 
+  options = {batch_size = {default = 5000}},   -- set-based batches: fewer, larger transactions
+
   backup = {"parts"},   -- S: the source of every run (the legacy columns vanish at the end)
 
   preconditions = {
@@ -106,12 +118,14 @@ local m = migration.define {
       source = [[SELECT * FROM mig_backup_assignments.parts WHERE assigned_to IS NOT NULL]],
       key = "id",
       migrated = [[EXISTS (SELECT 1 FROM job_assignments j WHERE j.part_id = s.id AND j.user_id = s.assigned_to)]],
-      batch = function(ctx, rows)
-        local ids = {}
-        for i, part in ipairs(rows) do ids[i] = part.id end
-        ids = db.array(ids)
-        ctx:reject_rows(nil, REJECTS, ids)
-        return ctx.db:exec(insert_sql(ctx.shared.has_assigned_at), ids)
+      migrated_count = [[SELECT count(*) FROM mig_backup_assignments.parts s
+          JOIN job_assignments j ON j.part_id = s.id AND j.user_id = s.assigned_to]],   -- one hash join
+      fresh = [[SELECT NOT EXISTS (SELECT 1 FROM job_assignments)]],   -- a first run: no per-row pending probe
+      fetch = "keys",                                 -- the batch reads its rows itself (ctx.window)
+      batch = function(ctx)
+        local w = ctx.window
+        return ctx:write_batch({with = batch_parts(w.source), rejects = REJECTS,
+          write = insert_sql(ctx.shared.has_assigned_at)}, unpack(w.params))
       end },
   },
 

@@ -6,8 +6,9 @@
 -- negative quantities and NaN/Infinity/negative costs are rejected, dangling location and user
 -- references are nulled and logged as fixups, batch ids are deterministic ('mig_' || md5(id)).
 --
--- Every batch is three set-based statements over the batch's item ids ($1): the rejects, the
--- fixups (ctx:reject_rows / ctx:fixup_rows), the batches. Values are copied inside PostgreSQL (floats bit for bit).
+-- Every batch is ONE statement over the window's key range (ctx.window.source, an index range scan
+-- of the pending items): data-modifying CTEs insert the rejects, the fixups and the batches
+-- (ctx:write_batch). Values are copied inside PostgreSQL (floats bit for bit).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local migration = require "mighost.migration"
@@ -18,30 +19,33 @@ local REJECT_REASON = [[CASE
   WHEN i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."costPerUnitUSD" < 0 THEN 'invalid_cost'
   WHEN i."freightCostUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."freightCostUSD" < 0 THEN 'invalid_cost'
 END]]
-local REJECT_DETAIL = [[CASE
-  WHEN i."quantityInStock" < 0 THEN 'quantityInStock ' || i."quantityInStock"
-  WHEN i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."costPerUnitUSD" < 0
-    THEN 'costPerUnitUSD ' || i."costPerUnitUSD"
-  ELSE 'freightCostUSD ' || i."freightCostUSD"
-END]]
 
--- The items of this batch ($1 = their ids) with the rule that applies to each.
-local BATCH_ITEMS = [[SELECT i.*, ]] .. REJECT_REASON .. [[ AS reason,
-    (SELECT l."id" FROM "locations" l WHERE l."id" = i."locationId") AS location_id,
-    (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId") AS user_id
-  FROM "items" i WHERE i."id" = ANY($1::text[])]]
+-- The items of the batch (ctx.window.source: the window's key range, its pending items only),
+-- read once: the item's columns, the rule that applies (__reason), the source row for a reject
+-- and the location / user ids that exist.
+local function batch_items(source)
+  return [[b AS MATERIALIZED (
+  SELECT i.*, x.__reason, CASE WHEN x.__reason IS NOT NULL THEN to_jsonb(i) END AS __row_data,
+         l."id" AS __location_id, u."id" AS __user_id
+    FROM (]] .. source .. [[) i
+   CROSS JOIN LATERAL (SELECT ]] .. REJECT_REASON .. [[ AS __reason) x
+    LEFT JOIN "locations" l ON l."id" = i."locationId"
+    LEFT JOIN "users" u ON u."id" = i."assignedUserId")]]
+end
 
--- The rejects of the batch: source_key, reason, detail, row_data (for ctx:reject_rows).
-local REJECTS = [[SELECT i."id" AS source_key, ]] .. REJECT_REASON .. [[ AS reason, ]] .. REJECT_DETAIL .. [[ AS detail,
-    to_jsonb(i) AS row_data
-  FROM "items" i WHERE i."id" = ANY($1::text[]) AND ]] .. REJECT_REASON .. [[ IS NOT NULL]]
+-- The rejects of the batch: source_key, reason, detail, row_data (for ctx:write_batch).
+local REJECTS = [[SELECT b."id" AS source_key, b.__reason AS reason, CASE
+    WHEN b."quantityInStock" < 0 THEN 'quantityInStock ' || b."quantityInStock"
+    WHEN b."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity') OR b."costPerUnitUSD" < 0
+      THEN 'costPerUnitUSD ' || b."costPerUnitUSD"
+    ELSE 'freightCostUSD ' || b."freightCostUSD" END AS detail, b.__row_data AS row_data
+  FROM b WHERE b.__reason IS NOT NULL]]
 
--- The fixups of the batch: dangling references of migrating items, nulled (for ctx:fixup_rows).
+-- The fixups of the batch: dangling references of migrating items, nulled.
 local FIXUPS = [[SELECT b."id" AS source_key, f.field, f.rule, f.old_value, NULL AS new_value
-  FROM (]] .. BATCH_ITEMS .. [[) b
- CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.location_id),
-                            ('assignedUserId', 'orphan_user', b."assignedUserId", b.user_id)) f(field, rule, old_value, kept)
- WHERE b.reason IS NULL AND f.old_value IS NOT NULL AND f.kept IS NULL]]
+  FROM b CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.__location_id),
+                                    ('assignedUserId', 'orphan_user', b."assignedUserId", b.__user_id)) f(field, rule, old_value, kept)
+ WHERE b.__reason IS NULL AND f.old_value IS NOT NULL AND f.kept IS NULL]]
 
 -- The mapping table of §3; an existing batch is never rewritten.
 local INSERT_SQL = [[
@@ -51,9 +55,8 @@ local INSERT_SQL = [[
   SELECT 'mig_' || md5(b."id"), b."quantityInStock", COALESCE(b."status", 'ToOrder'),
          COALESCE(b."costPerUnitUSD", 0), COALESCE(b."freightCostUSD", 0),
          b."orderDate", b."expectedArrival", b."orderNumber", b."arrivedDate", b."notes", b."createdAt", b."updatedAt",
-         b."id", b.location_id, b.user_id
-    FROM (]] .. BATCH_ITEMS .. [[) b
-   WHERE b.reason IS NULL
+         b."id", b.__location_id, b.__user_id
+    FROM b WHERE b.__reason IS NULL
   ON CONFLICT ("id") DO NOTHING]]
 
 -- §2, created only when "stock_batches" does not exist yet (the constraints come with the table).
@@ -113,9 +116,36 @@ local function REJ(key)
 end
 local MB = [[(SELECT * FROM "stock_batches" WHERE "id" LIKE 'mig\_%')]]
 
+-- items_unchanged. The spec compares (to_jsonb(i) - 'useBatchSystem') <> to_jsonb(s); this compares
+-- the backup's columns one by one (IS DISTINCT FROM: the same verdict for every value — NaN = NaN,
+-- -0 = 0 — without building 2M jsonb values: 36 s -> 5 s on 1M rows). When "items" no longer has
+-- exactly the backup's columns (same types) plus "useBatchSystem", every row differs, as with jsonb.
+local ITEMS_UNCHANGED_SPEC = [[SELECT count(*) FROM mig_backup_stock_batches.items s
+    LEFT JOIN "items" i ON i."id" = s."id"
+    WHERE i."id" IS NULL OR (to_jsonb(i) - 'useBatchSystem') <> to_jsonb(s) OR i."useBatchSystem" IS DISTINCT FROM false]]
+local function items_unchanged(ctx)
+  local backup = schema.columns(ctx.db, "mig_backup_stock_batches.items")
+  local items = schema.columns(ctx.db, "items")
+  if not backup or not items then return ITEMS_UNCHANGED_SPEC end  -- fails as the spec's query does
+  local type_of = {}
+  for _, c in ipairs(items) do type_of[c.name] = c.type end
+  local same = #items == #backup + 1 and type_of.useBatchSystem ~= nil
+  local left, right = {}, {}
+  for i, c in ipairs(backup) do
+    same = same and type_of[c.name] == c.type
+    left[i], right[i] = "i." .. db.quote_ident(c.name), "s." .. db.quote_ident(c.name)
+  end
+  if not same then return "SELECT count(*) FROM mig_backup_stock_batches.items" end
+  return [[SELECT count(*) FROM mig_backup_stock_batches.items s LEFT JOIN "items" i ON i."id" = s."id"
+    WHERE i."id" IS NULL OR (]] .. table.concat(left, ", ") .. ") IS DISTINCT FROM (" .. table.concat(right, ", ")
+    .. [[) OR i."useBatchSystem" IS DISTINCT FROM false]]
+end
+
 local m = migration.define {
   name = "stock_batches",
   description = "items -> stock_batches (one batch per item; bad figures rejected, dangling references nulled)",
+
+  options = {batch_size = {default = 5000}},   -- set-based batches: fewer, larger transactions
 
   backup = {"items"},   -- mig_backup_stock_batches.items, before the ALTER; items_unchanged compares to it
 
@@ -135,13 +165,15 @@ local m = migration.define {
       source = [[SELECT * FROM "items"]],
       key = "id",                                     -- ordered COLLATE "C"
       migrated = [[EXISTS (SELECT 1 FROM "stock_batches" b WHERE b."id" = 'mig_' || md5(s."id"))]],
-      batch = function(ctx, rows)
-        local ids = {}
-        for i, item in ipairs(rows) do ids[i] = item.id end
-        ids = db.array(ids)
-        ctx:reject_rows(nil, REJECTS, ids)
-        ctx:fixup_rows(nil, FIXUPS, ids)
-        return ctx.db:exec(INSERT_SQL, ids)
+      -- the same count as `migrated` probed per item, as one hash join (33 s -> ~6 s on 1M rows)
+      migrated_count = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")]],
+      -- no migrated batch yet: a first run, whose windows need no per-item pending probe
+      fresh = [[SELECT NOT EXISTS (SELECT 1 FROM "stock_batches" WHERE "id" LIKE 'mig\_%')]],
+      fetch = "keys",                                 -- the batch reads its items itself (ctx.window)
+      batch = function(ctx)
+        local w = ctx.window
+        return ctx:write_batch({with = batch_items(w.source), rejects = REJECTS, fixups = FIXUPS, write = INSERT_SQL},
+          unpack(w.params))
       end },
   },
 
@@ -150,19 +182,23 @@ local m = migration.define {
         WHERE NOT EXISTS (SELECT 1 FROM "stock_batches" b WHERE b."id" = 'mig_' || md5(i."id")) AND NOT ]] .. REJ 'i."id"'},
     {name = "no_double_resolution", sql = [[SELECT count(*) FROM "items" i
         JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id") WHERE ]] .. REJ 'i."id"'},
+    -- batch_values: the spec's query with the location / user subselects as LEFT JOINs on their
+    -- primary keys (the same values; a hash join instead of 2M index probes: 27 s -> 10 s on 1M rows).
     {name = "batch_values", sql = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")
+        LEFT JOIN "locations" l ON l."id" = i."locationId" LEFT JOIN "users" u ON u."id" = i."assignedUserId"
         WHERE (b."itemId", b."quantity", b."status", b."costPerUnitUSD", b."freightCostUSD", b."orderDate",
-               b."expectedArrival", b."orderNumber", b."arrivedDate", b."notes", b."createdAt", b."updatedAt")
+               b."expectedArrival", b."orderNumber", b."arrivedDate", b."notes", b."createdAt", b."updatedAt",
+               b."locationId", b."assignedUserId")
           IS DISTINCT FROM (i."id", i."quantityInStock", COALESCE(i."status", 'ToOrder'), COALESCE(i."costPerUnitUSD", 0),
                COALESCE(i."freightCostUSD", 0), i."orderDate", i."expectedArrival", i."orderNumber", i."arrivedDate",
-               i."notes", i."createdAt", i."updatedAt")
-           OR b."locationId" IS DISTINCT FROM (SELECT l."id" FROM "locations" l WHERE l."id" = i."locationId")
-           OR b."assignedUserId" IS DISTINCT FROM (SELECT u."id" FROM "users" u WHERE u."id" = i."assignedUserId")]]},
+               i."notes", i."createdAt", i."updatedAt", l."id", u."id")]]},
     -- quantity_match and totals_match compare every non-rejected item: they only hold once all are
     -- resolved, so a partial run (--limit) skips them like the *_accounted checks.
-    {name = "quantity_match", partial = "skip", sql = [[SELECT count(*) FROM "items" i WHERE NOT ]] .. REJ 'i."id"' .. [[
-        AND i."quantityInStock" <> COALESCE((SELECT sum(b."quantity") FROM "stock_batches" b
-                                             WHERE b."itemId" = i."id" AND b."id" LIKE 'mig\_%'), 0)]]},
+    -- (the spec's correlated sum per item as a join with the sums per item: 21 s -> 11 s on 1M rows)
+    {name = "quantity_match", partial = "skip", sql = [[SELECT count(*) FROM "items" i
+        LEFT JOIN (SELECT b."itemId", sum(b."quantity") AS q FROM "stock_batches" b WHERE b."id" LIKE 'mig\_%'
+                    GROUP BY b."itemId") m ON m."itemId" = i."id"
+        WHERE NOT ]] .. REJ 'i."id"' .. [[ AND i."quantityInStock" <> COALESCE(m.q, 0)]]},
     {name = "totals_match", partial = "skip", sql = [[SELECT abs((SELECT COALESCE(sum("quantityInStock"), 0) FROM "items" i
         WHERE NOT ]] .. REJ 'i."id"' .. [[) - (SELECT COALESCE(sum("quantity"), 0) FROM ]] .. MB .. [[ mb))]]},
     {name = "rejects_valid", sql = [[SELECT count(*) FROM mig_meta.rejects r JOIN "items" i ON i."id" = r.source_key
@@ -171,10 +207,7 @@ local m = migration.define {
           WHEN 'invalid_cost' THEN i."quantityInStock" >= 0 AND (i."costPerUnitUSD" IN ('NaN', 'Infinity', '-Infinity')
                OR i."costPerUnitUSD" < 0 OR i."freightCostUSD" IN ('NaN', 'Infinity', '-Infinity') OR i."freightCostUSD" < 0)
           ELSE false END]]},
-    {name = "items_unchanged", sql = [[SELECT count(*) FROM mig_backup_stock_batches.items s
-        LEFT JOIN "items" i ON i."id" = s."id"
-        WHERE i."id" IS NULL OR (to_jsonb(i) - 'useBatchSystem') <> to_jsonb(s)
-           OR i."useBatchSystem" IS DISTINCT FROM false]]},
+    {name = "items_unchanged", sql = items_unchanged},
     {name = "orphaned_batches", sql = [[SELECT count(*) FROM "stock_batches" b
         LEFT JOIN "items" i ON i."id" = b."itemId" WHERE i."id" IS NULL]]},
     {name = "fixups_logged", sql = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")

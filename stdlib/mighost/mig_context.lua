@@ -165,15 +165,27 @@ function Ctx:reject(row, code, detail, set)
   return n
 end
 
+-- INSERT … SELECT of rejects / fixups rows from `sql` (insert if absent), shared by reject_rows,
+-- fixup_rows and write_batch.
+local function rejects_insert(ctx, rs, sql)
+  return "INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,"
+    .. " row_data, run_id) SELECT " .. db.quote_literal(ctx.name) .. ", " .. db.quote_literal(rs.name)
+    .. ", r.source_key, r.reason, r.detail, r.row_data, " .. (context.value_text(ctx.run_id) or "NULL")
+    .. " FROM (" .. sql .. ") r ON CONFLICT (migration, source_table, source_key) DO NOTHING"
+end
+
+local function fixups_insert(ctx, rs, sql)
+  return "INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,"
+    .. " old_value, new_value, run_id) SELECT " .. db.quote_literal(ctx.name) .. ", " .. db.quote_literal(rs.name)
+    .. ", f.source_key, f.field, f.rule, f.old_value, f.new_value, " .. (context.value_text(ctx.run_id) or "NULL")
+    .. " FROM (" .. sql .. ") f ON CONFLICT (migration, source_table, source_key, field) DO NOTHING"
+end
+
 --- Set-based rejects: one INSERT … SELECT for many rows (insert if absent). `sql` (with its own
 --- $n parameters `...`) returns the columns source_key (text), reason, detail and row_data (jsonb,
 --- the source row). Returns the number of rejects inserted.
 function Ctx:reject_rows(set, sql, ...)
-  local rs = set_of(self, set, "reject_rows")
-  local n = self.db:exec("INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,"
-    .. " row_data, run_id) SELECT " .. db.quote_literal(self.name) .. ", " .. db.quote_literal(rs.name)
-    .. ", r.source_key, r.reason, r.detail, r.row_data, " .. (context.value_text(self.run_id) or "NULL")
-    .. " FROM (" .. sql .. ") r ON CONFLICT (migration, source_table, source_key) DO NOTHING", ...)
+  local n = self.db:exec(rejects_insert(self, set_of(self, set, "reject_rows"), sql), ...)
   self._pending.rejects = self._pending.rejects + n
   return n
 end
@@ -190,13 +202,36 @@ end
 --- Set-based fixups: one INSERT ... SELECT from `sql` (its own $n parameters), which returns
 --- source_key, field, rule, old_value, new_value (text; insert if absent). Returns the rows inserted.
 function Ctx:fixup_rows(set, sql, ...)
-  local rs = set_of(self, set, "fixup_rows")
-  local n = self.db:exec("INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,"
-    .. " old_value, new_value, run_id) SELECT " .. db.quote_literal(self.name) .. ", " .. db.quote_literal(rs.name)
-    .. ", f.source_key, f.field, f.rule, f.old_value, f.new_value, " .. (context.value_text(self.run_id) or "NULL")
-    .. " FROM (" .. sql .. ") f ON CONFLICT (migration, source_table, source_key, field) DO NOTHING", ...)
+  local n = self.db:exec(fixups_insert(self, set_of(self, set, "fixup_rows"), sql), ...)
   self._pending.fixups = self._pending.fixups + n
   return n
+end
+
+--- A whole set-based batch in ONE statement (data-modifying CTEs, so the batch's rows are read
+--- once): spec.with = CTE definitions ("b AS MATERIALIZED (…)", optional), spec.rejects and
+--- spec.fixups = SELECTs shaped as for reject_rows / fixup_rows (optional), spec.write = the
+--- INSERT/UPDATE/DELETE of the target rows without RETURNING (optional); `...` = the $n parameters
+--- of the whole statement. All parts see the same snapshot (they must not depend on each other's
+--- writes). Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written.
+function Ctx:write_batch(spec, ...)
+  local rs = set_of(self, spec.set, "write_batch")
+  local ctes, counts = {}, {}
+  if spec.with then ctes[#ctes + 1] = spec.with end
+  local function part(name, sql)
+    if sql then
+      ctes[#ctes + 1] = name .. " AS (" .. sql .. " RETURNING 1)"
+      counts[#counts + 1] = "(SELECT count(*) FROM " .. name .. ") AS " .. name
+    else
+      counts[#counts + 1] = "0::bigint AS " .. name
+    end
+  end
+  part("__rejects", spec.rejects and rejects_insert(self, rs, spec.rejects))
+  part("__fixups", spec.fixups and fixups_insert(self, rs, spec.fixups))
+  part("__written", spec.write)
+  local r = self.db:query((#ctes > 0 and ("WITH " .. table.concat(ctes, ", ")) or "") .. " SELECT " .. table.concat(counts, ", "), ...)[1]
+  self._pending.rejects = self._pending.rejects + tonumber(r.__rejects)
+  self._pending.fixups = self._pending.fixups + tonumber(r.__fixups)
+  return tonumber(r.__written)
 end
 
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers

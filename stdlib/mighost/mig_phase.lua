@@ -86,17 +86,32 @@ end
 
 local MARKS = {__mig_pending = true, __mig_last = true, __mig_window = true}
 
---- One window: the next `limit` source rows with after < key <= upto in key order (an index range
---- scan on the key, whatever the planner thinks of the pending predicate), of which only the
---- pending ones are returned. Returns the pending rows (with .columns/.types), the key of the
---- window's last row (nil when the window is empty) and the window's size.
-function phase.fetch(rs, after, upto, limit)
-  local where, params = {}, {}
+--- The range predicate after < key <= upto over alias s, its parameters appended to params.
+local function range_where(rs, after, upto, params)
+  local where = {}
   if after then where[#where + 1] = row_compare(rs, ">", after, params) end
   if upto then where[#where + 1] = row_compare(rs, "<=", upto, params) end
-  local desc = {}
+  return where
+end
+
+--- One window: the next `limit` source rows with after < key <= upto in key order (an index range
+--- scan on the key, whatever the planner thinks of the pending predicate), of which only the
+--- pending ones are returned. opts.keys: rows carry only the key columns (the batch reads the
+--- rest itself, e.g. through ctx.window.source); opts.all_pending: every row of the range is known
+--- to be pending, so the per-row probe is left out. Returns the pending rows (with
+--- .columns/.types), the key of the window's last row (nil when the window is empty) and the
+--- window's size.
+function phase.fetch(rs, after, upto, limit, opts)
+  opts = opts or {}
+  local params = {}
+  local where = range_where(rs, after, upto, params)
+  local desc, cols = {}, {}
   for i, e in ipairs(rs.keyexpr) do desc[i] = e .. " DESC" end
-  local window = "SELECT s.* FROM (" .. rs.source_sql .. ") s"
+  for i, k in ipairs(rs.keys) do cols[i] = "s." .. db.quote_ident(k) end
+  local probe = rs.pending_sql and not opts.all_pending
+  -- keys only: without a probe the window itself needs no other column (an index-only scan may do)
+  local inner = (opts.keys and not probe) and table.concat(cols, ", ") or "s.*"
+  local window = "SELECT " .. inner .. " FROM (" .. rs.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
     .. " ORDER BY " .. rs.order_sql .. " LIMIT " .. math.floor(limit)
   -- The pending predicate sits in a LATERAL subquery that OFFSET 0 keeps from being flattened: it is
@@ -104,8 +119,10 @@ function phase.fetch(rs, after, upto, limit)
   -- whole target table for every window (which the planner prefers for ~1000 outer rows).
   local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
     .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
-    .. " CROSS JOIN LATERAL (SELECT " .. (rs.pending_sql and ("(" .. rs.pending_sql .. ")") or "true")
-    .. " AS pending OFFSET 0) p) SELECT * FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY " .. rs.order_sql
+    .. " CROSS JOIN LATERAL (SELECT " .. (probe and ("(" .. rs.pending_sql .. ")") or "true")
+    .. " AS pending OFFSET 0) p) SELECT " .. (opts.keys and (table.concat(cols, ", ")
+    .. ", s.__mig_pending, s.__mig_last, s.__mig_window") or "*")
+    .. " FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY " .. rs.order_sql
   local all = rs.conn:query(sql, unpack(params, 1, #params))
   local rows = {columns = {}, types = {}}
   for i, c in ipairs(all.columns) do
@@ -125,6 +142,21 @@ function phase.fetch(rs, after, upto, limit)
   return rows, last, size
 end
 
+--- ctx.window of a batch: its key range, and (set on the ledger connection) `source`, the SQL of
+--- a subquery over the range's pending source rows with its parameters `params` ($1..$n), so
+--- that a set-based batch reads its rows with one index range scan instead of a key list.
+function phase.window(rs, target, after, last, all_pending)
+  local w = {after = after, last = last, all_pending = all_pending or false}
+  if rs.conn == target then
+    local params = {}
+    local where = range_where(rs, after, last, params)
+    if rs.pending_sql and not all_pending then where[#where + 1] = "(" .. rs.pending_sql .. ")" end
+    w.source = "SELECT s.* FROM (" .. rs.source_sql .. ") s WHERE " .. table.concat(where, " AND ")
+    w.params = params
+  end
+  return w
+end
+
 --- Key values of a row as text (stored in checkpoints; PostgreSQL casts them back when compared).
 function phase.key_values(rs, row)
   local out = {}
@@ -133,13 +165,31 @@ function phase.key_values(rs, row)
 end
 
 --- Source rows and pending rows (nil when the set has no pending predicate) at this moment.
-function phase.totals(rs)
-  if rs.pending_sql then
+--- fresh: true when the phase knows that nothing of the set is resolved yet (pending = source,
+--- without probing every row).
+function phase.totals(rs, fresh)
+  if rs.pending_sql and not fresh then
     local r = rs.conn:query("SELECT count(*) AS source, count(*) FILTER (WHERE " .. rs.pending_sql
       .. ") AS pending FROM (" .. rs.source_sql .. ") s")[1]
     return tonumber(r.source), tonumber(r.pending)
   end
-  return tonumber(rs.conn:scalar("SELECT count(*) FROM (" .. rs.source_sql .. ") s")), nil
+  local n = tonumber(rs.conn:scalar("SELECT count(*) FROM (" .. rs.source_sql .. ") s"))
+  if rs.pending_sql then return n, n end
+  return n, nil
+end
+
+--- True when the phase declares `fresh` (SQL on the ledger connection, or function(ctx), true when
+--- no row of the set can be migrated yet, e.g. the target has no migrated row) and it holds, and
+--- mig_meta has no reject of the set: every source row is pending.
+function phase.is_fresh(run, ph, rs)
+  if not ph.fresh or not rs.pending_sql then return false end
+  local ledger_conn = run.conns[run.def.ledger]
+  local v = ph.fresh
+  if type(v) == "function" then v = v(run.ctx) else v = ledger_conn:scalar(v) end
+  if v ~= true then return false end
+  if ledger_conn:scalar("SELECT to_regclass('mig_meta.rejects') IS NULL") then return true end
+  return ledger_conn:scalar([[SELECT NOT EXISTS (SELECT 1 FROM mig_meta.rejects WHERE migration = $1
+      AND source_table = $2)]], run.def.name, rs.name) == true
 end
 
 --- Splits the rows still to do into up to n key ranges of similar size: parts {lo, hi} where a
@@ -191,9 +241,10 @@ function phase.run_part(run, ph, rs, part, index)
     context.with_retry(run, what, function()
       context.take_pending(ctx, false)
       local rows
-      if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want) end
+      local opts = {keys = ph.fetch == "keys", all_pending = part.all_pending}
+      if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
       target:tx(function()
-        if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want) end
+        if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
         got = #rows
         new_part = copy(part)
         new_part.complete = size < want
@@ -206,7 +257,9 @@ function phase.run_part(run, ph, rs, part, index)
           return
         end
         ctx.phase = rs.name
+        ctx.window = phase.window(rs, target, after, last, part.all_pending)
         written = ph.batch(ctx, rows) or 0
+        ctx.window = nil
         if type(written) ~= "number" then
           error(string.format("phase %s: batch must return the number of rows it wrote (got %s)", ph.name,
             type(written)), 0)
@@ -249,9 +302,11 @@ function phase.run_steps(run, ph)
 end
 
 --- counts.<set> = {source, migrated, rejected} as the data stands now.
+--- A declared migrated_count (SQL or function) is used even when `migrated` could be probed per
+--- row: it is the faster equivalent a script can give for a large set (e.g. one hash join).
 function phase.counts(run, rs, decl)
   local ledger_conn = run.conns[run.def.ledger]
-  if rs.migrated_sql and rs.conn == ledger_conn then
+  if rs.migrated_sql and rs.conn == ledger_conn and decl.migrated_count == nil then
     local r = rs.conn:query("SELECT count(*) AS source, count(*) FILTER (WHERE " .. rs.migrated_sql
       .. ") AS migrated, count(*) FILTER (WHERE " .. rs.rejected_sql .. ") AS rejected FROM ("
       .. rs.source_sql .. ") s")[1]

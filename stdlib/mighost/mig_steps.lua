@@ -48,12 +48,17 @@ local function keyset_phase(R, ph, nworkers)
     log.info("phase %s: --limit runs in one thread", ph.name)
     nworkers = 1
   end
-  local source_total, pending_total = phase.totals(rs)
+  local source_total, pending_total = phase.totals(rs, phase.is_fresh(R, ph, rs))
   if pending_total == 0 then   -- nothing to do: no batch, no checkpoint (a repeated run writes nothing)
     R.progress = progress.new{label = ph.label, total = source_total, done = source_total, prefix = R.ctx:prefix()}
     return "done"
   end
   local parts = resume_parts(R, ph, rs) or phase.split(rs, nworkers)
+  -- Nothing resolved yet (a fresh run): a batch resolves only rows of its own window, so every row
+  -- past a part's last window is still pending and the windows need no per-row pending probe.
+  if pending_total and pending_total == source_total and ph.probe ~= "always" then
+    for _, p in ipairs(parts) do p.all_pending = true end
+  end
   local base = 0
   if pending_total then
     base = source_total - pending_total

@@ -117,6 +117,20 @@ expect "second run: no row changed but mig_meta.runs/checks" eq "$(all_fp "$u" |
 expect "rollback: exit 0" eq "$?" 0
 expect "rollback: legacy fingerprint back" eq "$(all_fp "$u" '^mig_(meta|backup_)')" "$legacy"
 
+echo "# a fresh run skips the pending probe only when nothing is resolved yet"
+u=$(clone t_small fresh)
+run "$u" --batch-size 20
+"$MIGHOST" rollback "$SCRIPT" --db "$u" --yes > out.txt 2> err.txt
+# A valid item rejected by hand (mig_meta survives the rollback): the next run must probe and skip it.
+sql "$u" "INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail, row_data, run_id)
+          SELECT 'stock_batches', 'items', i.id, 'invalid_cost', 'by hand', to_jsonb(i), (SELECT max(run_id) FROM mig_meta.runs)
+            FROM items i WHERE i.id = (SELECT min(id) FROM items WHERE \"quantityInStock\" > 0 AND \"costPerUnitUSD\" > 0
+                                       AND \"freightCostUSD\" >= 0 AND \"locationId\" IS NULL)" >/dev/null
+run "$u" --batch-size 20
+# (its reject does not hold, so rejects_valid fails and the run exits 3; nothing else may fail)
+expect "pre-rejected item: exit 3, only rejects_valid FAIL" eq "$?|$(grep '^CHECK ' out.txt | grep -v ' PASS ' | cut -d' ' -f2,3 | tr '\n' ' ')" "3|rejects_valid FAIL "
+expect "pre-rejected item: not migrated, 79 written" eq "$(sql "$u" "SELECT count(*) FROM stock_batches")|$(counts "$u" | cut -d'|' -f4)" "79|79"
+
 echo "# application batches are left alone"
 u=$(clone t_app app)
 app_rows="SELECT md5(string_agg(to_jsonb(b)::text, ',' ORDER BY id)) FROM stock_batches b WHERE id NOT LIKE 'mig\_%'"
