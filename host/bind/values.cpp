@@ -230,7 +230,7 @@ void to_text(lua_State* L, int idx, Oid type, pg::param& out, const std::string&
   out.is_null = false;
   switch (lua_type(L, idx)) {
   case LUA_TNIL: out.is_null = true; out.value.clear(); return;
-  case LUA_TBOOLEAN: out.value = lua_toboolean(L, idx) ? "t" : "f"; return;
+  case LUA_TBOOLEAN: out.value.assign(1, lua_toboolean(L, idx) ? 't' : 'f'); return;  // assign(char): GCC 12 -O3 -Wrestrict false positive on operator=(const char*)
   case LUA_TNUMBER: out.value = format_number(lua_tonumber(L, idx)); return;
   case LUA_TSTRING: {
     std::size_t len = 0;
