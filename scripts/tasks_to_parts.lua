@@ -67,29 +67,49 @@ CROSS JOIN LATERAL (VALUES ('created_by_id', t.created_by_id), ('completed_by_id
 WHERE t.key = ANY($1) AND v.val IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth_user u WHERE u.id = v.val)
 ORDER BY t.key COLLATE "C", v.field]]
 
--- §3.4: one part per transaction, claimed with SKIP LOCKED so that workers never collide.
-local CLAIM = [[DELETE FROM tasks_partcostrecalcqueue WHERE part_id = (SELECT part_id FROM tasks_partcostrecalcqueue
-  ORDER BY part_id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING part_id]]
+-- §3.4, set-based: a step claims up to RECOMPUTE_BATCH parts (SKIP LOCKED, so workers never
+-- collide) and recomputes them with two statements. The model is evaluated per claimed part
+-- (LATERAL … OFFSET 0: the views take the part_id qual), never for the whole timer table. Same
+-- figures as one transaction per part; the stop file is still checked before each claim.
+local RECOMPUTE_BATCH = 10
+local CLAIM = [[DELETE FROM tasks_partcostrecalcqueue WHERE part_id IN (SELECT part_id FROM tasks_partcostrecalcqueue
+  ORDER BY part_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING part_id]]
 local FIGURES = "hours_ww, hours_ah, hours_su, cost_ww, cost_ah, cost_su"
 local SET_FIGURES = [[hours_ww = EXCLUDED.hours_ww, hours_ah = EXCLUDED.hours_ah, hours_su = EXCLUDED.hours_su,
   cost_ww = EXCLUDED.cost_ww, cost_ah = EXCLUDED.cost_ah, cost_su = EXCLUDED.cost_su, total_cost = EXCLUDED.total_cost,
   updated_at = now()]]
-local RECOMPUTE_PART = [[
+local RECOMPUTE_PARTS = [[
 INSERT INTO tasks_partcostagg (part_id, job_no, currency, ]] .. FIGURES .. [[, total_cost, updated_at)
 SELECT p.key, p.job_no, 'TRY', COALESCE(m.hours_ww, 0), COALESCE(m.hours_ah, 0), COALESCE(m.hours_su, 0),
        COALESCE(m.cost_ww, 0), COALESCE(m.cost_ah, 0), COALESCE(m.cost_su, 0),
        COALESCE(m.cost_ww, 0) + COALESCE(m.cost_ah, 0) + COALESCE(m.cost_su, 0), now()
-FROM tasks_part p LEFT JOIN mig_meta.t2p_cost_part m ON m.part_id = p.key WHERE p.key = $1
+FROM unnest($1::text[]) k(key) JOIN tasks_part p ON p.key = k.key
+LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_part m WHERE m.part_id = p.key OFFSET 0) m ON true
+ORDER BY p.key
 ON CONFLICT (part_id) DO UPDATE SET job_no = EXCLUDED.job_no, currency = 'TRY', ]] .. SET_FIGURES
+-- the model's users upserted, then the claimed parts' other user rows zeroed (one statement: the
+-- model is computed once; the two modify disjoint rows)
 local RECOMPUTE_USERS = [[
-INSERT INTO tasks_partcostagguser (part_id, user_id, currency, ]] .. FIGURES .. [[, total_cost, updated_at)
-SELECT m.part_id, m.user_id, 'TRY', ]] .. FIGURES .. [[, cost_ww + cost_ah + cost_su, now()
-FROM mig_meta.t2p_cost_user m WHERE m.part_id = $1 ORDER BY m.user_id
-ON CONFLICT (part_id, user_id) DO UPDATE SET currency = 'TRY', ]] .. SET_FIGURES
-local ZERO_OTHER_USERS = [[
+WITH m AS MATERIALIZED (SELECT m.* FROM unnest($1::text[]) k(key)
+    CROSS JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_user m WHERE m.part_id = k.key OFFSET 0) m),
+up AS (INSERT INTO tasks_partcostagguser (part_id, user_id, currency, ]] .. FIGURES .. [[, total_cost, updated_at)
+  SELECT m.part_id, m.user_id, 'TRY', ]] .. FIGURES .. [[, cost_ww + cost_ah + cost_su, now()
+  FROM m ORDER BY m.part_id, m.user_id
+  ON CONFLICT (part_id, user_id) DO UPDATE SET currency = 'TRY', ]] .. SET_FIGURES .. [[ RETURNING 1)
 UPDATE tasks_partcostagguser a SET hours_ww = 0, hours_ah = 0, hours_su = 0, cost_ww = 0, cost_ah = 0, cost_su = 0,
   total_cost = 0, updated_at = now()
-WHERE a.part_id = $1 AND NOT EXISTS (SELECT 1 FROM mig_meta.t2p_cost_user m WHERE m.part_id = $1 AND m.user_id = a.user_id)]]
+WHERE a.part_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM m WHERE m.part_id = a.part_id AND m.user_id = a.user_id)]]
+
+-- JIT off on every connection the script uses: the checks, counts and finalize statements have
+-- large estimated costs, and compiling them cost more than running them (recomputed_user_costs on
+-- 10k tasks: 3.8 s with JIT, 0.04 s without). Session-level, once per connection.
+local jit_off = setmetatable({}, {__mode = "k"})
+local function no_jit(conn)
+  if not jit_off[conn] then
+    conn:exec("SET jit = off")
+    jit_off[conn] = true
+  end
+end
 
 local OURS_SQL = "EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || s.task_id AND p.task_key = s.task_id)"
 
@@ -121,6 +141,7 @@ local m = migration.define {
   },
 
   prepare = function(ctx)
+    no_jit(ctx.db)
     local ct = function(app, model)
       return ctx.db:scalar("SELECT id FROM django_content_type WHERE app_label = $1 AND model = $2", app, model)
     end
@@ -141,6 +162,7 @@ local m = migration.define {
       migrated = [[EXISTS (SELECT 1 FROM tasks_part p JOIN tasks_operation o ON o.part_id = p.key AND o.key = s.key
                            WHERE p.key = 'PT-' || s.key AND p.task_key = s.key)]],
       batch = function(ctx, tasks)
+        no_jit(ctx.db)
         local keys, by_key = {}, {}
         for i, t in ipairs(tasks) do keys[i], by_key[t.key] = t.key, t end
         local good, reasons, rejected = {}, {}, {}
@@ -178,12 +200,15 @@ local m = migration.define {
       end,
       step = function(ctx)
         if not ctx.options.recompute then return 0 end
-        local part = ctx.db:scalar(CLAIM)
-        if part == nil or db.is_null(part) then return 0 end
-        ctx.db:exec(RECOMPUTE_PART, part)
-        ctx.db:exec(RECOMPUTE_USERS, part)
-        ctx.db:exec(ZERO_OTHER_USERS, part)
-        return 1
+        no_jit(ctx.db)
+        local parts = {}
+        for r in ctx.db:rows(CLAIM, RECOMPUTE_BATCH) do parts[#parts + 1] = r.part_id end
+        if #parts == 0 then return 0 end
+        table.sort(parts)
+        local arr = db.array(parts)
+        ctx.db:exec(RECOMPUTE_PARTS, arr)
+        ctx.db:exec(RECOMPUTE_USERS, arr)
+        return #parts
       end,
       counts = function(ctx, done) return {queued = ctx.shared.queued or 0, recomputed = done} end },
   },
@@ -205,6 +230,7 @@ local m = migration.define {
   },
 
   finalize = function(ctx)
+    no_jit(ctx.db)
     deps.resolve(ctx)   -- orphans, and rows whose task was decided by an earlier run
   end,
 

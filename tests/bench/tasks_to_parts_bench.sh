@@ -4,11 +4,13 @@
 # runbook's row-by-row approach in psycopg2. Not a test: nothing here runs in CI.
 #   bash tests/bench/tasks_to_parts_bench.sh [--mighost PATH] [--scale S (1 = 100k tasks, 1M timers)] [--rounds R]
 # Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) of one generated database; the two runs
-# alternate (a b, b a, …). Prints each run's wall time, the medians and the ratio python/mighost.
+# alternate (a b, b a, …). Prints each run's wall time (and mighost's peak RSS), the load average,
+# the medians and the ratio python/mighost. The script under test is copied at the start, so
+# editing scripts/ during a long bench does not change what the later rounds run.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-mighost=$root/build-ttp/mighost scale=1 rounds=2
+mighost=$root/build-tp-rel/mighost scale=1 rounds=2
 while [[ $# -gt 0 ]]; do
   case $1 in
     --mighost) mighost=$(realpath "$2"); shift 2 ;;
@@ -21,6 +23,7 @@ done
 [[ -x $mighost ]] || { echo "no $mighost (build it, or --mighost PATH)" >&2; exit 1; }
 PY=${PYTHON:-/usr/bin/python3}   # the Debian python3 has python3-psycopg2 (a pyenv shim may not)
 "$PY" -c "import psycopg2" || { echo "needs python3-psycopg2" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/mighost-t2p-bench-XXXXXX)
 sandbox_pid=
@@ -30,6 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+mkdir -p "$work/scripts" && cp -r "$root/scripts/tasks_to_parts.lua" "$root/scripts/tasks_to_parts" "$work/scripts/"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$mighost" sandbox >"$work/url" 2>"$work/sandbox.log" &
 sandbox_pid=$!
 for _ in $(seq 1200); do [[ -s $work/url ]] && break; sleep 0.1; done
@@ -51,8 +56,10 @@ run_one() {  # run_one a|b N -> seconds
   psql -X -q "$url" -c "CREATE DATABASE $db TEMPLATE t2p_tpl" >/dev/null
   t=$(date +%s.%N)
   if [[ $which == a ]]; then
-    (cd "$work" && "$mighost" run "$root/scripts/tasks_to_parts.lua" --db "$(dburl "$db")" --report "$work/r.json") \
-      >"$work/$db.out" 2>"$work/$db.err" || { tail -5 "$work/$db.err" >&2; echo "mighost run failed" >&2; }
+    (cd "$work" && /usr/bin/time -o "$work/rss" -f "%M" "$mighost" run "$work/scripts/tasks_to_parts.lua" \
+      --db "$(dburl "$db")" --report "$work/r.json") >"$work/$db.out" 2>"$work/$db.err" \
+      || { tail -5 "$work/$db.err" >&2; echo "mighost run failed" >&2; }
+    grep -q '^RESULT .*"status":"ok"' "$work/$db.out" || echo "mighost run: status not ok" >&2
   else
     "$PY" "$here/tasks_to_parts_rowbyrow.py" "$(dburl "$db")" >"$work/$db.out" 2>"$work/$db.err" \
       || { tail -5 "$work/$db.err" >&2; echo "python run failed" >&2; }
@@ -67,7 +74,9 @@ for r in $(seq 1 "$rounds"); do
   for w in $order; do
     s=$(run_one "$w" "$r")
     if [[ $w == a ]]; then ta+=("$s"); name="mighost tasks_to_parts.lua"; else tb+=("$s"); name="python row-by-row"; fi
-    printf "round %d  %-28s %8.2f s\n" "$r" "$name" "$s"
+    extra=""
+    [[ $w == a ]] && extra=$(printf "  peak RSS %.1f MB" "$(echo "$(tail -1 "$work/rss") / 1024" | bc -l)")
+    printf "round %d  %-28s %8.2f s%s  (load %s)\n" "$r" "$name" "$s" "$extra" "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
