@@ -118,10 +118,15 @@ for r in $(seq 1 "$rounds"); do
     fi
   done
 done
+# per round: items phase / anchor (the load can change between rounds; the ratio of medians hides that)
+declare -a rr
+for i in "${!tp[@]}"; do rr+=("$(echo "${tp[$i]} / ${tb[$i]}" | bc -l)"); done
+printf "per round items phase / anchor:"; printf " %.2f" "${rr[@]}"; echo
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mp=$(median "${tp[@]}") ma=$(median "${ta[@]}") mb=$(median "${tb[@]}") mc=$(median "${tc[@]}")
-ratio=$(echo "$mp / $mb" | bc -l)
+ratio=$(echo "$mp / $mb" | bc -l) rmed=$(median "${rr[@]}")
 printf "median: anchor %.2f s; mighost items phase %.2f s (%.3fx, target <= 1.05: %s), whole run %.2f s (%.2fx), checks %.2f s\n" \
   "$mb" "$mp" "$ratio" "$(echo "$ratio <= 1.05" | bc -l | sed 's/1/met/; s/0/missed/')" "$ma" "$(echo "$ma / $mb" | bc -l)" "$mc"
+printf "median of the per-round ratios: %.3f\n" "$rmed"
 printf "peak RSS (median): mighost %.1f MB, psql %.1f MB\n" "$(echo "$(median "${ra[@]}") / 1024" | bc -l)" \
   "$(echo "$(median "${rb[@]}") / 1024" | bc -l)"
