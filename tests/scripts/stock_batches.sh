@@ -9,50 +9,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT=$ROOT/scripts/stock_batches.lua
 EX=$ROOT/examples/stock_batches
 PUBLIC=$ROOT/../shared/spec/fixtures/stock_batches.sql
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-stock-batches-XXXXXX")
-cd "$WORK" || exit 1
-passed=0 failed=0
+NAME=stock_batches SET=items
+. "$ROOT/tests/scripts/lib.sh"
 
-expect() {  # expect DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $what"
-  else
-    failed=$((failed + 1)); echo "not ok - $what"
-    [ -f out.txt ] && { echo "  --- stdout (tail)"; tail -4 out.txt | sed 's/^/  /'; }
-    [ -f err.txt ] && { echo "  --- stderr (tail)"; tail -4 err.txt | sed 's/^/  /'; }
-  fi
-}
-eq() { [ "$1" = "$2" ] || { echo "  expected '$2', got '$1'"; return 1; }; }
-has() { grep -q -- "$2" "$1"; }
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2"; }
-dburl() { echo "$URL" | sed "s#/mighost?#/$1?#"; }
-template() {  # template NAME FILE... : a database loaded once, cloned by clone()
-  sql "$URL" "CREATE DATABASE $1" >/dev/null
-  local f
-  for f in "${@:2}"; do psql -X -q -v ON_ERROR_STOP=1 ${PSQL_VARS:-} -d "$(dburl "$1")" -f "$f" >/dev/null || echo "loading $f failed"; done
-}
-clone() { sql "$URL" "CREATE DATABASE $2 TEMPLATE $1" >/dev/null; dburl "$2"; }
-run() { local u=$1; shift; "$MIGHOST" run "$SCRIPT" --db "$u" "$@" > out.txt 2> err.txt; }
-counts() { sql "$1" "SELECT concat_ws('|', counts->'items'->>'source', counts->'items'->>'migrated',
-                      counts->'items'->>'rejected', counts->'items'->>'written', status)
-                     FROM mig_meta.runs ORDER BY run_id DESC LIMIT 1"; }
-
-# Every relation (name, kind, columns) and every table's rows, outside the system schemas and
-# `skip` (a regex of schemas): md5 per relation, rows as jsonb text (column order does not matter).
-all_fp() {
-  local u=$1 skip=${2:-^$} t
-  sql "$u" "SELECT string_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind), ','
-                     ORDER BY format('%s.%s:%s', n.nspname, c.relname, c.relkind))
-              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname !~ '$skip'
-               AND c.relkind <> 'S'"
-  for t in $(sql "$u" "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-                       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND schemaname !~ '$skip' ORDER BY 1"); do
-    echo "$t $(sql "$u" "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ',' ORDER BY attname)
-                           FROM pg_attribute WHERE attrelid = '$t'::regclass AND attnum > 0 AND NOT attisdropped")" \
-         "$(sql "$u" "SELECT COALESCE(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), 'empty') FROM $t x")"
-  done
-}
 # The migrated state, run ids left out: what must not depend on how the run got there.
 state_fp() {
   local u=$1 r
@@ -80,13 +39,7 @@ check_expected() {  # check_expected URL LABEL
     "$(head -1 <<< "$exp" | cut -d'|' -f9)"
 }
 
-"$MIGHOST" sandbox > sandbox.url 2> sandbox.log &
-SANDBOX=$!
-cleanup() { kill -INT "$SANDBOX" 2>/dev/null; wait "$SANDBOX" 2>/dev/null; cd / && rm -rf "$WORK"; }
-trap cleanup EXIT
-for _ in $(seq 1 600); do [ -s sandbox.url ] && break; sleep 0.1; done
-URL=$(head -1 sandbox.url)
-if [ -z "$URL" ]; then cat sandbox.log; echo "stock_batches: 0 passed, 1 failed"; exit 1; fi
+start_sandbox
 template t_small "$EX/small.sql"
 template t_app "$EX/small.sql" "$EX/app_batches.sql"
 template t_public "$PUBLIC"
@@ -157,14 +110,6 @@ expect "dry run: every table's fingerprint unchanged" eq "$(all_fp "$u")" "$befo
 expect "dry run: RESULT says dry-run" has out.txt '^RESULT {"migration":"stock_batches","mode":"dry-run","status":"ok","run_id":null'
 expect "dry run: lines prefixed" has out.txt '^\[DRY RUN\] CHECK items_accounted PASS'
 expect "dry run: would_change" has dry.json '"would_change":{"items":{"source":94,"migrated":80,"rejected":14,"written":80}'
-
-wait_unlocked() {  # wait_unlocked URL: until a killed run's backend has let go of its advisory lock (max 30 s)
-  for _ in $(seq 1 300); do
-    [ "$(psql -X -At "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 echo "# refused: missing table, incompatible target"
 u=$(clone t_small refused)
