@@ -191,6 +191,11 @@ test_stop_file() {  # the stop file stops the recompute; a re-run finishes it
   u=$(load t2p_stop "$EX/small.sql")
   t2p "$u"
   local queued; queued=$(sql "$u" "SELECT count(*) FROM tasks_partcostrecalcqueue")
+  # Each claimed part costs 30 ms more (this database only), so the queue outlasts the gap between
+  # the first PROGRESS line and the stop file on any machine: without it a fast recompute could
+  # drain the queue first and the test would depend on timing.
+  sql "$u" "CREATE FUNCTION test_slow_claim() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN PERFORM pg_sleep(0.03); RETURN OLD; END\$\$;
+            CREATE TRIGGER test_slow_claim AFTER DELETE ON tasks_partcostrecalcqueue FOR EACH ROW EXECUTE FUNCTION test_slow_claim()" >/dev/null
   ( "$MIGHOST" run "$SCRIPT" --db "$u" --report "$WORK/stop.json" --recompute --workers 2 --stop-file "$WORK/stop.flag" > stop.out 2> stop.err; echo $? > stop.rc ) &
   local pid=$!
   for _ in $(seq 1 600); do grep -q '^PROGRESS recompute' stop.out 2>/dev/null && break; sleep 0.05; done
