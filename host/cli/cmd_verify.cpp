@@ -2,6 +2,9 @@
 #include "cli/command.hpp"
 #include "cli/script_runner.hpp"
 
+#include <cstdlib>
+#include <string>
+
 namespace mighost::cli {
 
 namespace {
@@ -28,7 +31,21 @@ public:
     m_opts.script_args = {"--mighost-command=verify"};
     for (auto& a : sub.remaining()) m_opts.script_args.push_back(a);
     m_opts.script_args.insert(m_opts.script_args.end(), global.passthrough.begin(), global.passthrough.end());
+    read_only_sessions();
     return run_script(m_opts);
+  }
+
+  /// verify promises not to change the database, whatever the script is: every session the
+  /// script opens starts with default_transaction_read_only (libpq adds PGOPTIONS to each
+  /// connection), so a plain script that writes fails with SQLSTATE 25006 instead of writing.
+  /// A --db URL with its own `options=` parameter replaces PGOPTIONS; the framework's verify
+  /// also runs its checks in a READ ONLY transaction.
+  static void read_only_sessions()
+  {
+    const char* old = std::getenv("PGOPTIONS");
+    std::string opts = old ? std::string(old) + " " : std::string();
+    opts += "-c default_transaction_read_only=on";
+    ::setenv("PGOPTIONS", opts.c_str(), 1);
   }
 
 private:

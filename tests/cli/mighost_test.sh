@@ -32,7 +32,8 @@ expect "broken script: exit 3" '[ $rc -eq 3 ]'
 expect "failing check names query and count" 'grep -q "query 2: 1 violation" out.txt'
 expect "rerun catches the second insert" 'grep -q "^FAIL rerun writes nothing" out.txt && grep -q "public.t changed" out.txt'
 expect "dry run catches the new table" 'grep -q "^FAIL dry run changes nothing" out.txt && grep -q "public.t appeared" out.txt'
-expect "junit counts the failures" 'grep -q "failures=\"3\"" plain.xml && grep -q "<failure message=" plain.xml'
+expect "verify cannot write: the plain script's insert fails read-only" 'grep -q "^FAIL verify" out.txt && grep -q "25006" out.txt'
+expect "junit counts the failures" 'grep -q "failures=\"4\"" plain.xml && grep -q "<failure message=" plain.xml'
 
 # Usage: no fixture → 64 naming the flag.
 "$MIGHOST" test "$DIR/plain.lua" >out.txt 2>&1; rc=$?

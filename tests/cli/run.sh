@@ -187,6 +187,15 @@ if wait_text "$WORK/sandbox.out" "postgresql://" 120; then
     "has err 42P01" "lacks out $PW" "lacks err $PW" "! grep -qF $PW '$WORK/secrets.log'" \
     "grep -qF 'mighost:***@' '$WORK/secrets.log'"
 
+  mh verify_plain verify "$HERE/cli_writes.lua" --db "$URL"
+  check "verify on a plain script that writes: refused by the read-only session (25006), nothing written" \
+    all '[ "$RC" -ne 0 ]' "has err 25006" "lacks out 'wrote cli_verify_probe'" \
+    "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NULL\")\" = t ]"
+  mh run_plain run "$HERE/cli_writes.lua" --db "$URL"
+  check "run of the same script writes (the verify case above could fail)" \
+    all "rc_is 0" "has out 'wrote cli_verify_probe'" \
+    "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NOT NULL\")\" = t ]"
+
   kill -INT "$SANDBOX_PID"
   EXIT_RC=x
   wait_exit "$SANDBOX_PID" 60
