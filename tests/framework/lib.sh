@@ -71,12 +71,6 @@ state_fp() {
   sql "$u" "SELECT to_regclass('stock_owner_idx') IS NOT NULL"
 }
 
-wait_unlocked() {  # wait_unlocked URL: until a killed run's backend has let go of its advisory lock (max 30 s)
-  for _ in $(seq 1 300); do
-    [ "$(psql -X -At "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/wait_unlocked.sh"
 
 committed_rows() { sql "$1" "SELECT (SELECT count(*) FROM stock) + (SELECT count(*) FROM mig_meta.rejects)"; }

@@ -212,14 +212,6 @@ test_stop_file() {  # the stop file stops the recompute; a re-run finishes it
   expect "stop file: queue drained, checks pass" eq "$(sql "$u" "SELECT count(*) FROM tasks_partcostrecalcqueue"):$(no_fail && echo pass)" "0:pass"
 }
 
-wait_unlocked() {  # wait_unlocked URL: until a killed run's backend has let go of its advisory lock (max 30 s)
-  for _ in $(seq 1 300); do
-    [ "$(psql -X -At "$1" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 0 ] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 test_sigkill_resume() {  # SIGKILL mid-run + re-run = one uninterrupted run
   local a b
   SCALE=0.01 a=$(load t2p_ref "$EX/generate.sql")
