@@ -90,21 +90,9 @@ check_expected "$u" "part missing"
 expect "part missing: parts_preserved FAIL actual=2" has out.txt '^CHECK parts_preserved FAIL expected=0 actual=2'
 expect "part missing: the column drop rolled back" eq "$(legacy_cols "$u")" 2
 
-echo "# the public fixture"
-u=$(clone t_public public)
-run "$u"
-expect "public: exit 0" eq "$?" 0
-expect "public: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
-check_expected "$u" public
+case_public
 
-echo "# dry run"
-u=$(clone t_small dry)
-before=$(all_fp "$u")
-run "$u" --dry-run --batch-size 30 --report dry.json
-expect "dry run: exit 0" eq "$?" 0
-expect "dry run: every table's fingerprint unchanged" eq "$(all_fp "$u")" "$before"
-expect "dry run: RESULT says dry-run" has out.txt '^RESULT {"migration":"assignments","mode":"dry-run","status":"ok","run_id":null'
-expect "dry run: would_change" has dry.json '"would_change":{"parts":{"source":71,"migrated":65,"rejected":6,"written":65}'
+case_dry_run '{"parts":{"source":71,"migrated":65,"rejected":6,"written":65}'
 
 echo "# refused"
 u=$(clone t_small no_column)

@@ -58,3 +58,24 @@ start_sandbox() {  # a `mighost sandbox` for the whole file, stopped (and WORK r
   URL=$(head -1 sandbox.url)
   if [ -z "$URL" ]; then cat sandbox.log; echo "$NAME: 0 passed, 1 failed"; exit 1; fi
 }
+
+# The cases both replays run the same way. They need check_expected URL LABEL from the caller.
+case_public() {  # the public fixture (template t_public): exit 0, every check PASS, expected.sql
+  echo "# the public fixture"
+  local u; u=$(clone t_public public)
+  run "$u"
+  expect "public: exit 0" eq "$?" 0
+  expect "public: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
+  check_expected "$u" public
+}
+
+case_dry_run() {  # case_dry_run WOULD_CHANGE: a dry run on t_small changes no fingerprint, reports WOULD_CHANGE
+  echo "# dry run"
+  local u before; u=$(clone t_small dry)
+  before=$(all_fp "$u")
+  run "$u" --dry-run --batch-size 30 --report dry.json
+  expect "dry run: exit 0" eq "$?" 0
+  expect "dry run: every table's fingerprint unchanged" eq "$(all_fp "$u")" "$before"
+  expect "dry run: RESULT says dry-run" has out.txt "^RESULT {\"migration\":\"$NAME\",\"mode\":\"dry-run\",\"status\":\"ok\",\"run_id\":null"
+  expect "dry run: would_change" has dry.json "\"would_change\":$1"
+}

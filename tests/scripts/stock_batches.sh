@@ -94,22 +94,10 @@ check_expected "$u" "app batches"
 expect "app batches: 83 rows" eq "$(sql "$u" "SELECT count(*) FROM stock_batches")" 83
 expect "app batches: untouched" eq "$(sql "$u" "$app_rows")" "$app_before"
 
-echo "# the public fixture"
-u=$(clone t_public public)
-run "$u"
-expect "public: exit 0" eq "$?" 0
-expect "public: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
-check_expected "$u" public
+case_public
 
-echo "# dry run"
-u=$(clone t_small dry)
-before=$(all_fp "$u")
-run "$u" --dry-run --batch-size 30 --report dry.json
-expect "dry run: exit 0" eq "$?" 0
-expect "dry run: every table's fingerprint unchanged" eq "$(all_fp "$u")" "$before"
-expect "dry run: RESULT says dry-run" has out.txt '^RESULT {"migration":"stock_batches","mode":"dry-run","status":"ok","run_id":null'
+case_dry_run '{"items":{"source":94,"migrated":80,"rejected":14,"written":80}'
 expect "dry run: lines prefixed" has out.txt '^\[DRY RUN\] CHECK items_accounted PASS'
-expect "dry run: would_change" has dry.json '"would_change":{"items":{"source":94,"migrated":80,"rejected":14,"written":80}'
 
 echo "# refused: missing table, incompatible target"
 u=$(clone t_small refused)
