@@ -35,20 +35,8 @@ case $migration in   # the main phase (its source set's counts) and the table it
 esac
 script=$root/scripts/$migration.lua
 
-work=$(mktemp -d /tmp/mighost-sb-bench-XXXXXX)
-sandbox_pid=
-cleanup() {
-  if [[ -n $sandbox_pid ]]; then kill -INT "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-"$mighost" sandbox >"$work/url" 2>"$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 1200); do [[ -s $work/url ]] && break; sleep 0.1; done
-url=$(head -1 "$work/url")
-[[ -n $url ]] || { cat "$work/sandbox.log" >&2; exit 1; }
-dburl() { echo "$url" | sed "s#/mighost?#/$1?#"; }
+source "$here/lib.sh"
+bench_sandbox "$mighost" mighost-migration-bench   # sets work, url; dburl NAME
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # The target DDL exactly as the script creates it (its TARGET_DDL long string).

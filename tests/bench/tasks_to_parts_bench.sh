@@ -25,22 +25,10 @@ PY=${PYTHON:-/usr/bin/python3}   # the Debian python3 has python3-psycopg2 (a py
 "$PY" -c "import psycopg2" || { echo "needs python3-psycopg2" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/mighost-t2p-bench-XXXXXX)
-sandbox_pid=
-cleanup() {
-  if [[ -n $sandbox_pid ]]; then kill -INT "$sandbox_pid" 2>/dev/null || true; wait "$sandbox_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$work/scripts" && cp -r "$root/scripts/tasks_to_parts.lua" "$root/scripts/tasks_to_parts" "$work/scripts/"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$mighost" sandbox >"$work/url" 2>"$work/sandbox.log" &
-sandbox_pid=$!
-for _ in $(seq 1200); do [[ -s $work/url ]] && break; sleep 0.1; done
-url=$(head -1 "$work/url")
-[[ -n $url ]] || { cat "$work/sandbox.log" >&2; exit 1; }
-dburl() { echo "$url" | sed "s#/mighost?#/$1?#"; }
+source "$here/lib.sh"
+bench_sandbox "$mighost" mighost-t2p-bench   # sets work, url; dburl NAME
+mkdir -p "$work/scripts" && cp -r "$root/scripts/tasks_to_parts.lua" "$root/scripts/tasks_to_parts" "$work/scripts/"
 
 echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
