@@ -17,21 +17,10 @@ set -euo pipefail
 MIGHOST=$(realpath "${1:-build/mighost}")
 ROWS=${2:-1000000}
 ROUNDS=${ROUNDS:-3}
-WORK=$(mktemp -d /tmp/mighost-backup-bench-XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_sandbox "$MIGHOST" mighost-backup-bench   # sets work, url
+WORK=$work URL=$url
 chmod 755 "$WORK"
-SB_PID=""
-
-cleanup() {
-  if [[ -n "$SB_PID" ]]; then kill -INT "$SB_PID" 2>/dev/null || true; wait "$SB_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$MIGHOST" sandbox >"$WORK/url" 2>"$WORK/sandbox.log" &
-SB_PID=$!
-for _ in $(seq 1 300); do [[ -s "$WORK/url" ]] && break; sleep 0.1; done
-URL=$(head -n1 "$WORK/url")
-[[ -n "$URL" ]] || { echo "sandbox did not start:"; cat "$WORK/sandbox.log"; exit 1; }
 url_for() { sed -E "s#(postgresql://[^/]*/)[^?]*#\1$1#" <<<"$URL"; }
 PSQL=(psql -X -q -v ON_ERROR_STOP=1)
 

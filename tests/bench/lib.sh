@@ -1,4 +1,4 @@
-# Shared by migration_bench.sh and tasks_to_parts_bench.sh: a work directory and a `mighost
+# Shared by migration_bench.sh, tasks_to_parts_bench.sh and backup_bench.sh: a work directory and a `mighost
 # sandbox` for the whole bench, both removed on exit (also on error or Ctrl-C).
 # bench_sandbox MIGHOST PREFIX: sets work (a fresh directory) and url (the sandbox's); dburl NAME
 # gives the URL of database NAME on it.
