@@ -101,6 +101,8 @@ end
 --- to be pending, so the per-row probe is left out. Returns the pending rows (with
 --- .columns/.types), the key of the window's last row (nil when the window is empty) and the
 --- window's size.
+--- opts.range (fetch = "range"): no row is shipped at all, only the window's last key, its size
+--- and its number of pending rows (rows.count; the rows list itself stays empty).
 function phase.fetch(rs, after, upto, limit, opts)
   opts = opts or {}
   local params = {}
@@ -110,10 +112,11 @@ function phase.fetch(rs, after, upto, limit, opts)
   for i, k in ipairs(rs.keys) do cols[i] = "s." .. db.quote_ident(k) end
   local probe = rs.pending_sql and not opts.all_pending
   -- keys only: without a probe the window itself needs no other column (an index-only scan may do)
-  local inner = (opts.keys and not probe) and table.concat(cols, ", ") or "s.*"
+  local inner = ((opts.keys or opts.range) and not probe) and table.concat(cols, ", ") or "s.*"
   local window = "SELECT " .. inner .. " FROM (" .. rs.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
     .. " ORDER BY " .. rs.order_sql .. " LIMIT " .. math.floor(limit)
+  if opts.range then return phase.fetch_range(rs, window, probe, cols, desc, params) end
   -- The pending predicate sits in a LATERAL subquery that OFFSET 0 keeps from being flattened: it is
   -- planned for one row, so its EXISTS probe the target's index per row instead of hashing the
   -- whole target table for every window (which the planner prefers for ~1000 outer rows).
@@ -140,6 +143,22 @@ function phase.fetch(rs, after, upto, limit, opts)
     if pending then rows[#rows + 1] = r end
   end
   return rows, last, size
+end
+
+--- The range form of phase.fetch: one row back (the last key; the window's size and pending
+--- count as window aggregates over the index-ordered window), instead of every key sorted twice
+--- and turned into Lua tables (~35 of the ~135 ms of a 5000-row stock_batches window).
+function phase.fetch_range(rs, window, probe, cols, desc, params)
+  local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "
+    .. (probe and "count(*) FILTER (WHERE p.pending) OVER ()" or "count(*) OVER ()") .. " AS __mig_npending"
+    .. " FROM (" .. window .. ") s"
+    .. (probe and (" CROSS JOIN LATERAL (SELECT (" .. rs.pending_sql .. ") AS pending OFFSET 0) p") or "")
+    .. " ORDER BY " .. table.concat(desc, ", ") .. " LIMIT 1"
+  local r = rs.conn:query(sql, unpack(params, 1, #params))[1]
+  local rows = {columns = {}, types = {}, count = 0}
+  if not r then return rows, nil, 0 end
+  rows.count = tonumber(r.__mig_npending)
+  return rows, phase.key_values(rs, r), tonumber(r.__mig_window)
 end
 
 --- ctx.window of a batch: its key range, and (set on the ledger connection) `source`, the SQL of
@@ -241,11 +260,11 @@ function phase.run_part(run, ph, rs, part, index)
     context.with_retry(run, what, function()
       context.take_pending(ctx, false)
       local rows
-      local opts = {keys = ph.fetch == "keys", all_pending = part.all_pending}
+      local opts = {keys = ph.fetch == "keys", range = ph.fetch == "range", all_pending = part.all_pending}
       if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
       target:tx(function()
         if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
-        got = #rows
+        got = rows.count or #rows
         new_part = copy(part)
         new_part.complete = size < want
         if got == 0 then

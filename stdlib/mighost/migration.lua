@@ -161,6 +161,9 @@ function migration.define(decl)
     else
       normalise_set(p, where, def)
       if type(p.batch) ~= "function" then fail(where .. " (" .. p.name .. ") needs a batch function (or a step function)") end
+      if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "keys" and p.fetch ~= "range" then
+        fail(where .. " (" .. p.name .. "): fetch must be \"rows\" (default), \"keys\" or \"range\", not " .. tostring(p.fetch))
+      end
       def.set_names[#def.set_names + 1] = p.name
       if p.main or not def.main_phase then def.main_phase = p end
     end

@@ -317,3 +317,32 @@ test_15_worker_error() {
   expect "the failing worker's batch was rolled back" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE id BETWEEN 68 AND 134) FROM worker_error_t")" 0
   expect "ledger says error" eq "$(sql "$u" "SELECT status FROM mig_meta.runs")" error
 }
+
+test_19_fetch_range() {  # fetch = "range": one run = workers = limit + resume; counts from the data
+  local script=$ROOT/tests/framework/range.lua u1 u3 ul want
+  range_fp() { fp "$1" stock_r; fp "$1" "(SELECT source_key, reason FROM mig_meta.rejects WHERE migration = 'range_demo')"; }
+  u1=$(newdb fw_range1)
+  want=$(sql "$u1" "SELECT format('\"items\":{\"source\":%s,\"migrated\":%s,\"rejected\":%s,\"written\":%s}',
+                    count(*), count(*) FILTER (WHERE qty >= 0), count(*) FILTER (WHERE qty < 0), count(*) FILTER (WHERE qty >= 0))
+                    FROM items")
+  "$MIGHOST" run "$script" --db "$u1" --batch-size 40 > out.txt 2> err.txt
+  expect "range: exit 0, every check PASS" eq "$?|$(grep -c '^CHECK .* FAIL' out.txt)" "0|0"
+  expect "range: counts as the data says" has out.txt "$want"
+  expect "range: rows and rejects written" eq "$(range_fp "$u1" | grep -c -e missing -e empty)" 0
+  expect "range: one PROGRESS line per window" eq "$(grep -c '^PROGRESS items' out.txt)" \
+    "$(sql "$u1" "SELECT ceil(count(*) / 40.0) FROM items")"
+  u3=$(newdb fw_range3)
+  "$MIGHOST" run "$script" --db "$u3" --batch-size 40 --workers 3 > out.txt 2> err.txt
+  expect "range: --workers 3 exits 0" eq "$?" 0
+  expect "range: --workers 3 = one thread" eq "$(range_fp "$u3")" "$(range_fp "$u1")"
+  ul=$(newdb fw_range_limit)
+  "$MIGHOST" run "$script" --db "$ul" --batch-size 40 --limit 100 > out.txt 2> err.txt
+  expect "range: --limit 100 resolves 100 rows, partial" eq "$?|$(sql "$ul" "SELECT (SELECT count(*) FROM stock_r)
+      + (SELECT count(*) FROM mig_meta.rejects WHERE migration = 'range_demo')")|$(grep -c '"status":"partial"' out.txt)" "0|100|1"
+  # the next run probes the pending rows (not a fresh run): the windows' pending counts drive it
+  local after_limit; after_limit=$(sql "$ul" "SELECT count(*) FROM stock_r")
+  "$MIGHOST" run "$script" --db "$ul" --batch-size 40 > out.txt 2> err.txt
+  expect "range: the completing run writes only the rest" eq "$?|$(grep -o '"written":[0-9]*' out.txt)" \
+    "0|\"written\":$(( $(sql "$u1" "SELECT count(*) FROM stock_r") - after_limit ))"
+  expect "range: limit + resume = one run" eq "$(range_fp "$ul")" "$(range_fp "$u1")"
+}
