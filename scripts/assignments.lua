@@ -121,7 +121,7 @@ local m = migration.define {
       migrated_count = [[SELECT count(*) FROM mig_backup_assignments.parts s
           JOIN job_assignments j ON j.part_id = s.id AND j.user_id = s.assigned_to]],   -- one hash join
       fresh = [[SELECT NOT EXISTS (SELECT 1 FROM job_assignments)]],   -- a first run: no per-row pending probe
-      fetch = "keys",                                 -- the batch reads its rows itself (ctx.window)
+      fetch = "range",                                -- the batch reads its rows itself (ctx.window)
       batch = function(ctx)
         local w = ctx.window
         return ctx:write_batch({with = batch_parts(w.source), rejects = REJECTS,

@@ -45,6 +45,23 @@ template t_app "$EX/small.sql" "$EX/app_batches.sql"
 template t_public "$PUBLIC"
 PSQL_VARS="-v scale=0.02" template t_gen "$EX/generate.sql"   # 20 000 items
 
+# §2's secondary indexes and foreign keys, as "name:definition" lines (finalize adds them once the
+# rows are in, so a partial run leaves them out and the completing run adds them)
+target_objects() {
+  sql "$1" "SELECT string_agg(n || ':' || d, E'\\n' ORDER BY n) FROM (
+      SELECT indexname AS n, regexp_replace(indexdef, ' USING btree', '') AS d FROM pg_indexes WHERE tablename = 'stock_batches'
+      UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\"stock_batches\"'::regclass) x"
+}
+SPEC_OBJECTS='stock_batches_assignedUserId_fkey:FOREIGN KEY ("assignedUserId") REFERENCES users(id) ON UPDATE CASCADE ON DELETE SET NULL
+stock_batches_itemId_fkey:FOREIGN KEY ("itemId") REFERENCES items(id) ON UPDATE CASCADE ON DELETE CASCADE
+stock_batches_itemId_idx:CREATE INDEX "stock_batches_itemId_idx" ON public.stock_batches ("itemId")
+stock_batches_locationId_fkey:FOREIGN KEY ("locationId") REFERENCES locations(id) ON UPDATE CASCADE ON DELETE SET NULL
+stock_batches_locationId_idx:CREATE INDEX "stock_batches_locationId_idx" ON public.stock_batches ("locationId")
+stock_batches_pkey:CREATE UNIQUE INDEX stock_batches_pkey ON public.stock_batches (id)
+stock_batches_pkey:PRIMARY KEY (id)
+stock_batches_quantity_check:CHECK ((quantity >= 0))
+stock_batches_status_idx:CREATE INDEX stock_batches_status_idx ON public.stock_batches (status)'
+
 echo "# small fixture: checks, counts, rejects, fixups; then a second run"
 u=$(clone t_small small)
 legacy=$(all_fp "$u")
@@ -60,6 +77,7 @@ expect "small: -0 and 0.30000000000000004 copied bit for bit" eq "$(sql "$u" "SE
     FROM stock_batches b WHERE b.\"itemId\" IN ('edge-m-negative-zero', 'edge-m-float-precision', 'edge-m-extremes')")" \
   "$(sql "$u" "SELECT string_agg(COALESCE(\"costPerUnitUSD\", 0)::text || '/' || COALESCE(\"freightCostUSD\", 0)::text, ',' ORDER BY id)
     FROM items WHERE id IN ('edge-m-negative-zero', 'edge-m-float-precision', 'edge-m-extremes')")"
+expect "small: stock_batches has exactly section 2's key, CHECK, indexes and foreign keys" eq "$(target_objects "$u")" "$SPEC_OBJECTS"
 expect "small: useBatchSystem added, false" eq "$(sql "$u" "SELECT count(*) FILTER (WHERE \"useBatchSystem\" IS DISTINCT FROM false) FROM items")" 0
 before=$(all_fp "$u" | grep -v -e '^mig_meta.runs ' -e '^mig_meta.checks ')
 run "$u" --batch-size 7
@@ -118,12 +136,21 @@ expect "incompatible stock_batches: the column is named" has <(cat out.txt err.t
 echo "# --limit"
 u=$(clone t_small limited)
 run "$u" --limit 30 --batch-size 20
+expect "limit: the table has its key and CHECK, not yet the indexes and foreign keys" \
+  eq "$(target_objects "$u" | cut -d: -f1 | tr '\n' ' ')" "stock_batches_pkey stock_batches_pkey stock_batches_quantity_check "
 expect "limit: exit 0, status partial" eq "$?|$(counts "$u" | cut -d'|' -f5)" "0|partial"
 first=$(counts "$u" | cut -d'|' -f4)
 expect "limit: items_accounted, quantity_match, totals_match SKIP" eq "$(grep -cE "^CHECK (items_accounted|quantity_match|totals_match) SKIP" out.txt)" 3
 expect "limit: 30 rows resolved" eq "$(sql "$u" "SELECT (SELECT count(*) FROM stock_batches) + (SELECT count(*) FROM mig_meta.rejects)")" 30
 run "$u" --batch-size 20
 expect "after limit: the rest written, status ok" eq "$?|$(( $(counts "$u" | cut -d'|' -f4) + first ))|$(counts "$u" | cut -d'|' -f5)" "0|80|ok"
+expect "after limit: the complete run added section 2's indexes and foreign keys" eq "$(target_objects "$u")" "$SPEC_OBJECTS"
+run "$u" --batch-size 20
+expect "after limit: a repeated run keeps them as they are" eq "$?|$(target_objects "$u")" "0|$SPEC_OBJECTS"
+item=$(sql "$u" 'SELECT "itemId" FROM stock_batches ORDER BY id LIMIT 1')
+sql "$u" "DELETE FROM expenses WHERE \"itemId\" = '$item'; DELETE FROM items WHERE id = '$item'" >/dev/null
+expect "after limit: the itemId key cascades a deleted item to its batch" \
+  eq "$(sql "$u" "SELECT count(*) FROM stock_batches WHERE \"itemId\" = '$item'")" 0
 
 echo "# SIGKILL in the middle, then a re-run = an uninterrupted run"
 ref=$(clone t_gen gen_ref)
