@@ -5,6 +5,7 @@
 local S = {}
 
 S.BACKUP = "mig_backup_tasks_to_parts.tasks_timer"
+S.BACKUP_TASK_INDEX = "mig_backup_tasks_to_parts.tasks_timer_task_idx"   -- (content_type_id, object_id, id)
 
 S.TABLES = {"django_content_type", "auth_user", "machines_machine", "users_wagerate", "machining_task",
             "machining_jobcostagg", "machining_jobcostagguser", "tasks_timer", "tasks_part", "tasks_operation"}
