@@ -96,8 +96,9 @@ ALTER TABLE "stock_batches" ADD CONSTRAINT "stock_batches_assignedUserId_fkey" F
 -- TARGET_DDL is applied the way pg_restore and pgloader load a table. Setup creates the table with
 -- its key and CHECK, which the batches need ("insert if absent", the migrated probe, the quantity
 -- rule). Finalize adds the secondary indexes and foreign keys, each built or validated once over all
--- rows, instead of three index insertions and three foreign-key lookups per migrated row (the
--- anchor's INSERT ... SELECT into the finished table pays those: ~30 % of its time on 1M items).
+-- rows, instead of three index insertions and three foreign-key lookups per migrated row (on 1M
+-- items psql's INSERT ... SELECT took 60 s into the finished table, 17.5 s into the bare table
+-- with the same indexes and keys added afterwards).
 -- Until a complete run has finalized, the table (new, unused by the application: useBatchSystem
 -- stays false) has neither; each later statement runs only when its object is missing, so a
 -- resumed, repeated or partial-then-complete run ends with exactly §2. An item deleted while the

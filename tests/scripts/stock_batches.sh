@@ -152,6 +152,17 @@ sql "$u" "DELETE FROM expenses WHERE \"itemId\" = '$item'; DELETE FROM items WHE
 expect "after limit: the itemId key cascades a deleted item to its batch" \
   eq "$(sql "$u" "SELECT count(*) FROM stock_batches WHERE \"itemId\" = '$item'")" 0
 
+u=$(clone t_small limited_deleted)
+run "$u" --limit 30 --batch-size 20
+item=$(sql "$u" 'SELECT "itemId" FROM stock_batches ORDER BY id LIMIT 1')
+sql "$u" "DELETE FROM expenses WHERE \"itemId\" = '$item'; DELETE FROM items WHERE id = '$item'" >/dev/null
+run "$u" --batch-size 20
+expect "item deleted between runs: the itemId key fails in finalize, exit 1, status error" \
+  eq "$?|$(counts "$u" | cut -d'|' -f5)|$(grep -c 'stock_batches_itemId_fkey' err.txt)" "1|error|1"
+expect "item deleted between runs: finalize rolled back, the batches committed before it kept" \
+  eq "$(target_objects "$u" | cut -d: -f1 | tr '\n' ' ')|$(sql "$u" "SELECT count(*) FROM stock_batches")" \
+  "stock_batches_pkey stock_batches_pkey stock_batches_quantity_check |80"
+
 echo "# SIGKILL in the middle, then a re-run = an uninterrupted run"
 ref=$(clone t_gen gen_ref)
 run "$ref" --batch-size 100
