@@ -164,6 +164,10 @@ function migration.define(decl)
       if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "keys" and p.fetch ~= "range" then
         fail(where .. " (" .. p.name .. "): fetch must be \"rows\" (default), \"keys\" or \"range\", not " .. tostring(p.fetch))
       end
+      if p.fetch == "range" and p.from ~= def.ledger then   -- ctx.window.source exists only there
+        fail(where .. " (" .. p.name .. "): fetch = \"range\" needs its source on the ledger connection ("
+          .. def.ledger .. "), not " .. tostring(p.from))
+      end
       def.set_names[#def.set_names + 1] = p.name
       if p.main or not def.main_phase then def.main_phase = p end
     end

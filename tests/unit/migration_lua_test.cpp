@@ -114,6 +114,22 @@ TEST_CASE("mig_options: typed values, defaults and usage errors naming the flag"
   CHECK(env.eval(o + "return o.help(list, 'usage: x', 'what it does'):find('--batch-size INT', 1, true) ~= nil") == "true");
 }
 
+TEST_CASE("migration.define: a phase's fetch is rows, keys or range; range reads on the ledger connection", "[migration]")
+{
+  plain_lua env;
+  const std::string d = "local migration = require 'mighost.migration' "
+                        "local function def(fetch, from) return migration.define{name = 'm', "
+                        "  connections = {'source', 'target'}, phases = {{name = 'p', source = 'SELECT 1 AS k', "
+                        "  key = 'k', migrated = 'true', fetch = fetch, from = from, batch = function() return 0 end}}} end ";
+  CHECK(env.eval(d + "return def('range').phases[1].fetch") == "range");
+  CHECK(env.eval(d + "return def(nil).phases[1].from") == "target");
+  CHECK(env.eval(d + "return def('rows', 'source').phases[1].from") == "source");
+  CHECK(env.eval(d + "return def('range', 'source')").find("fetch = \"range\" needs its source on the ledger connection (target), "
+                                                          "not source") != std::string::npos);
+  CHECK(env.eval(d + "return def('key')").find("fetch must be \"rows\" (default), \"keys\" or \"range\", not key") !=
+        std::string::npos);
+}
+
 TEST_CASE("mighost.worker: one thread and state per job; errors come back as text", "[migration]")
 {
   temp_script script(R"(
