@@ -94,13 +94,20 @@ local function range_where(rs, after, upto, params)
   return where
 end
 
+--- The per-row pending probe as a join (alias p, column pending): `true` without a probe. OFFSET 0
+--- keeps the LATERAL subquery from being flattened: it is planned for one row, so its EXISTS probe
+--- the target's index per row instead of hashing the whole target table for every window (which
+--- the planner prefers for ~1000 outer rows).
+local function pending_join(rs, probe)
+  return " CROSS JOIN LATERAL (SELECT " .. (probe and ("(" .. rs.pending_sql .. ")") or "true")
+    .. " AS pending OFFSET 0) p"
+end
+
 --- One window: the next `limit` source rows with after < key <= upto in key order (an index range
 --- scan on the key, whatever the planner thinks of the pending predicate), of which only the
---- pending ones are returned. opts.keys: rows carry only the key columns (the batch reads the
---- rest itself, e.g. through ctx.window.source); opts.all_pending: every row of the range is known
---- to be pending, so the per-row probe is left out. Returns the pending rows (with
---- .columns/.types), the key of the window's last row (nil when the window is empty) and the
---- window's size.
+--- pending ones are returned. opts.all_pending: every row of the range is known to be pending, so
+--- the per-row probe is left out. Returns the pending rows (with .columns/.types), the key of the
+--- window's last row (nil when the window is empty) and the window's size.
 --- opts.range (fetch = "range"): no row is shipped at all, only the window's last key, its size
 --- and its number of pending rows (rows.count; the rows list itself stays empty).
 function phase.fetch(rs, after, upto, limit, opts)
@@ -111,21 +118,16 @@ function phase.fetch(rs, after, upto, limit, opts)
   for i, e in ipairs(rs.keyexpr) do desc[i] = e .. " DESC" end
   for i, k in ipairs(rs.keys) do cols[i] = "s." .. db.quote_ident(k) end
   local probe = rs.pending_sql and not opts.all_pending
-  -- keys only: without a probe the window itself needs no other column (an index-only scan may do)
-  local inner = ((opts.keys or opts.range) and not probe) and table.concat(cols, ", ") or "s.*"
+  -- range without a probe: the window needs no other column than the key (an index-only scan may do)
+  local inner = (opts.range and not probe) and table.concat(cols, ", ") or "s.*"
   local window = "SELECT " .. inner .. " FROM (" .. rs.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
     .. " ORDER BY " .. rs.order_sql .. " LIMIT " .. math.floor(limit)
   if opts.range then return phase.fetch_range(rs, window, probe, cols, desc, params) end
-  -- The pending predicate sits in a LATERAL subquery that OFFSET 0 keeps from being flattened: it is
-  -- planned for one row, so its EXISTS probe the target's index per row instead of hashing the
-  -- whole target table for every window (which the planner prefers for ~1000 outer rows).
   local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
     .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
-    .. " CROSS JOIN LATERAL (SELECT " .. (probe and ("(" .. rs.pending_sql .. ")") or "true")
-    .. " AS pending OFFSET 0) p) SELECT " .. (opts.keys and (table.concat(cols, ", ")
-    .. ", s.__mig_pending, s.__mig_last, s.__mig_window") or "*")
-    .. " FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY " .. rs.order_sql
+    .. pending_join(rs, probe) .. ") SELECT * FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY "
+    .. rs.order_sql
   local all = rs.conn:query(sql, unpack(params, 1, #params))
   local rows = {columns = {}, types = {}}
   for i, c in ipairs(all.columns) do
@@ -151,8 +153,7 @@ end
 function phase.fetch_range(rs, window, probe, cols, desc, params)
   local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "
     .. (probe and "count(*) FILTER (WHERE p.pending) OVER ()" or "count(*) OVER ()") .. " AS __mig_npending"
-    .. " FROM (" .. window .. ") s"
-    .. (probe and (" CROSS JOIN LATERAL (SELECT (" .. rs.pending_sql .. ") AS pending OFFSET 0) p") or "")
+    .. " FROM (" .. window .. ") s" .. (probe and pending_join(rs, probe) or "")
     .. " ORDER BY " .. table.concat(desc, ", ") .. " LIMIT 1"
   local r = rs.conn:query(sql, unpack(params, 1, #params))[1]
   local rows = {columns = {}, types = {}, count = 0}
@@ -260,7 +261,7 @@ function phase.run_part(run, ph, rs, part, index)
     context.with_retry(run, what, function()
       context.take_pending(ctx, false)
       local rows
-      local opts = {keys = ph.fetch == "keys", range = ph.fetch == "range", all_pending = part.all_pending}
+      local opts = {range = ph.fetch == "range", all_pending = part.all_pending}
       if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
       target:tx(function()
         if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end

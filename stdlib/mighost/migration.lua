@@ -161,8 +161,8 @@ function migration.define(decl)
     else
       normalise_set(p, where, def)
       if type(p.batch) ~= "function" then fail(where .. " (" .. p.name .. ") needs a batch function (or a step function)") end
-      if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "keys" and p.fetch ~= "range" then
-        fail(where .. " (" .. p.name .. "): fetch must be \"rows\" (default), \"keys\" or \"range\", not " .. tostring(p.fetch))
+      if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "range" then
+        fail(where .. " (" .. p.name .. "): fetch must be \"rows\" (default) or \"range\", not " .. tostring(p.fetch))
       end
       if p.fetch == "range" and p.from ~= def.ledger then   -- ctx.window.source exists only there
         fail(where .. " (" .. p.name .. "): fetch = \"range\" needs its source on the ledger connection ("

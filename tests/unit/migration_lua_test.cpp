@@ -114,7 +114,7 @@ TEST_CASE("mig_options: typed values, defaults and usage errors naming the flag"
   CHECK(env.eval(o + "return o.help(list, 'usage: x', 'what it does'):find('--batch-size INT', 1, true) ~= nil") == "true");
 }
 
-TEST_CASE("migration.define: a phase's fetch is rows, keys or range; range reads on the ledger connection", "[migration]")
+TEST_CASE("migration.define: a phase's fetch is rows or range; range reads on the ledger connection", "[migration]")
 {
   plain_lua env;
   const std::string d = "local migration = require 'mighost.migration' "
@@ -126,7 +126,7 @@ TEST_CASE("migration.define: a phase's fetch is rows, keys or range; range reads
   CHECK(env.eval(d + "return def('rows', 'source').phases[1].from") == "source");
   CHECK(env.eval(d + "return def('range', 'source')").find("fetch = \"range\" needs its source on the ledger connection (target), "
                                                           "not source") != std::string::npos);
-  CHECK(env.eval(d + "return def('key')").find("fetch must be \"rows\" (default), \"keys\" or \"range\", not key") !=
+  CHECK(env.eval(d + "return def('keys')").find("fetch must be \"rows\" (default) or \"range\", not keys") !=
         std::string::npos);
 }
 
