@@ -156,9 +156,9 @@ local m = migration.define {
     -- the 80 ms of a 100-task batch on 1M timers); clustered by task once, when the snapshot is
     -- new, they share a page or two. Same rows, same key: only their order on disk changes.
     if not ctx.db:scalar("SELECT to_regclass($1) IS NOT NULL", S.BACKUP_TASK_INDEX) then
-      ctx.db:exec("CREATE INDEX " .. S.BACKUP_TASK_INDEX:match("%.(.+)$") .. " ON " .. S.BACKUP
-        .. " (content_type_id, object_id, id)")
-      ctx.db:exec("CLUSTER " .. S.BACKUP .. " USING " .. S.BACKUP_TASK_INDEX:match("%.(.+)$"))
+      local index = S.BACKUP_TASK_INDEX:match("%.(.+)$")   -- CREATE INDEX / CLUSTER take the bare name
+      ctx.db:exec("CREATE INDEX " .. index .. " ON " .. S.BACKUP .. " (content_type_id, object_id, id)")
+      ctx.db:exec("CLUSTER " .. S.BACKUP .. " USING " .. index)
     end
     -- the fresh snapshot has no statistics: without them the planner hashes all of it for every batch
     ctx.db:exec("ANALYZE " .. S.BACKUP)
