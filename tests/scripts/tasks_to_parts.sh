@@ -8,7 +8,9 @@ MIGHOST=$(realpath "${1:?usage: tasks_to_parts.sh path/to/mighost}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT=${T2P_SCRIPT:-$ROOT/scripts/tasks_to_parts.lua}   # override: try another copy
 EX=$ROOT/examples/tasks_to_parts
-PUBLIC=$ROOT/../shared/spec/fixtures/tasks_to_parts.sql
+# The contract's own fixture, replayed in addition when .ci/run finds one (MIGHOST_CONTRACT_FIXTURES);
+# the project's examples/ are the test data.
+PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/tasks_to_parts.sql}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-t2p-XXXXXX")
 cd "$WORK" || exit 1
 source "$ROOT/tests/framework/lib.sh"   # expect, sql, dburl, fp, all_fp, has, lacks, eq
@@ -118,6 +120,7 @@ d=ast.literal_eval(sys.stdin.read()); print(sum(v.get('written',0) for k,v in d.
 }
 
 test_public_fixture() {
+  [ -n "$PUBLIC" ] || { echo "#   skipped: MIGHOST_CONTRACT_FIXTURES is not set"; return; }
   local u; u=$(load t2p_public "$PUBLIC")
   expected "$u"
   t2p "$u" --recompute; local rc=$?
