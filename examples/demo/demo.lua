@@ -89,7 +89,7 @@ local m = migration.define {
   end,
 
   checks = {
-    {name = "items_accounted", sql = [[SELECT count(*) FROM mig_backup_demo.items i
+    {name = "items_accounted", needs = "complete", sql = [[SELECT count(*) FROM mig_backup_demo.items i
         WHERE NOT EXISTS (SELECT 1 FROM stock t WHERE t.item_id = i.id) AND NOT ]] .. REJ},
     {name = "no_double_resolution", sql = [[SELECT count(*) FROM mig_backup_demo.items i
         JOIN stock t ON t.item_id = i.id WHERE ]] .. REJ},
@@ -107,7 +107,7 @@ local m = migration.define {
           AND COALESCE(ot.total, 0) <> (SELECT COALESCE(sum(quantity), 0) FROM stock WHERE owner_id = o.id)]]},
     {name = "items_unchanged", sql = [[SELECT count(*) FROM mig_backup_demo.items s LEFT JOIN items i ON i.id = s.id
         WHERE i.id IS NULL OR to_jsonb(i) <> to_jsonb(s)]]},
-    {name = "index_present", partial = "skip",
+    {name = "index_present", needs = "finalize",
      sql = [[SELECT CASE WHEN to_regclass('stock_owner_idx') IS NULL THEN 1 ELSE 0 END]]},
   },
 

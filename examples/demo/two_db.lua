@@ -43,7 +43,7 @@ local m = migration.define {
       end },
   },
   checks = {
-    {name = "owners_accounted", fn = function(ctx)
+    {name = "owners_accounted", needs = "complete", fn = function(ctx)
       return ctx.source:scalar("SELECT count(*) FROM owners") - ctx.target:scalar("SELECT count(*) FROM owners_copy")
         - ctx.target:scalar("SELECT count(*) FROM mig_meta.rejects WHERE migration = 'demo_two_db'")
     end},

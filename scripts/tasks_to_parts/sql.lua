@@ -98,7 +98,7 @@ end
 local COST_COLS = "a.currency,a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su,a.total_cost,a.updated_at"
 
 S.CHECKS = {
-  {name = "tasks_accounted", sql = rej [[
+  {name = "tasks_accounted", needs = "complete", sql = rej [[
 SELECT count(*) FROM machining_task t WHERE NOT EXISTS (SELECT 1 FROM tasks_part p JOIN tasks_operation o
   ON o.part_id = p.key AND o.key = t.key WHERE p.key = 'PT-'||t.key AND p.task_key = t.key)
   AND NOT REJ('machining_task', t.key)]]},
@@ -120,7 +120,7 @@ CROSS JOIN LATERAL (VALUES ('created_by_id', t.created_by_id), ('completed_by_id
 WHERE v.val IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth_user u WHERE u.id = v.val)
   AND NOT EXISTS (SELECT 1 FROM mig_meta.fixups f WHERE f.migration='tasks_to_parts' AND f.source_table='machining_task'
                   AND f.source_key=t.key AND f.field=v.field AND f.rule='orphan_user_nulled')]]},
-  {name = "timers_accounted", sql = rej [[
+  {name = "timers_accounted", needs = "complete", sql = rej [[
 SELECT count(*) FROM c, mig_backup_tasks_to_parts.tasks_timer b WHERE b.content_type_id = c.ct_task
   AND NOT EXISTS (SELECT 1 FROM tasks_timer t WHERE t.id=b.id AND t.content_type_id=c.ct_op AND t.object_id=b.object_id)
   AND NOT REJ('tasks_timer', b.id::text)]]},
@@ -139,11 +139,11 @@ WHERE t.id IS NULL OR (]] .. tc .. [[) IS DISTINCT FROM (]] .. bc .. [[)
    OR (t.content_type_id <> b.content_type_id AND NOT (b.content_type_id = c.ct_task AND t.content_type_id = c.ct_op
        AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = b.object_id)))]])
   end},
-  {name = "costs_accounted", sql = rej [[
+  {name = "costs_accounted", needs = "complete", sql = rej [[
 SELECT count(*) FROM machining_jobcostagg j WHERE NOT EXISTS (SELECT 1 FROM tasks_partcostagg a
   WHERE a.part_id = 'PT-'||j.task_id AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.key=a.part_id AND p.task_key=j.task_id))
   AND NOT REJ('machining_jobcostagg', j.task_id)]]},
-  {name = "user_costs_accounted", sql = rej [[
+  {name = "user_costs_accounted", needs = "complete", sql = rej [[
 SELECT count(*) FROM machining_jobcostagguser j WHERE NOT EXISTS (SELECT 1 FROM tasks_partcostagguser a
   JOIN tasks_part p ON p.key = a.part_id WHERE p.task_key = j.task_id AND a.user_id = j.user_id)
   AND NOT REJ('machining_jobcostagguser', j.id::text)]]},

@@ -20,10 +20,35 @@ local function equal(a, b)
   return tonumber(a) == tonumber(b)
 end
 
---- True when a check is skipped in partial (and stopped) runs: names ending in _accounted (the
---- spec's rule), checks declared with partial = "skip", and counts_balance.
-function checks.skips_when_partial(c)
-  return c.partial == "skip" or c.name:match("_accounted$") ~= nil or c.name == "counts_balance"
+--- True when some source set still has rows neither migrated nor rejected.
+function checks.unresolved(counts, set_names)
+  for _, name in ipairs(set_names) do
+    local c = counts[name]
+    if c and (tonumber(c.source) or 0) > (tonumber(c.migrated) or 0) + (tonumber(c.rejected) or 0) then return true end
+  end
+  return false
+end
+
+--- Why a check is skipped in this run, or nil: `needs = "complete"` checks while source rows are
+--- unresolved, `needs = "finalize"` checks when finalize did not run. opts.strict runs them all.
+function checks.skip_reason(c, opts, unresolved)
+  if opts.strict then return nil end
+  if c.needs == "complete" and unresolved then return "source rows unresolved" end
+  if c.needs == "finalize" and not opts.finalized then return "finalize did not run" end
+  return nil
+end
+
+--- ANALYZE of the tables the run wrote (declared targets, mig_meta's rejects and fixups), so that
+--- the checks are planned on statistics of the data they read, not of an empty table.
+function checks.analyze(run)
+  local conn = run.conns[run.def.ledger]
+  local names = {"mig_meta.rejects", "mig_meta.fixups"}
+  for _, m in ipairs(run.def.mapped or {}) do
+    if m.from == run.def.ledger then names[#names + 1] = require("mighost.schema").qualify(m.target) end
+  end
+  for _, n in ipairs(names) do
+    if conn:scalar("SELECT to_regclass($1) IS NOT NULL", n) then conn:exec("ANALYZE " .. n) end
+  end
 end
 
 --- counts_balance: Σ over source sets of |source − migrated − rejected|.
@@ -39,18 +64,22 @@ end
 --- Runs every declared check (each in a savepoint of the current transaction, so an SQL error
 --- fails that check only) and counts_balance; prints one CHECK line each. Returns the results
 --- [{name, passed (nil = skipped), expected, actual, expected_text, actual_text}] and the failures.
-function checks.run(run, partial, counts)
+function checks.run(run, opts, counts)
   local results, failed = json.array(), 0
+  local sys = require "mighost.sys"
+  local unresolved = checks.unresolved(counts, run.def.set_names)
   local prefix = run.dry_run and "[DRY RUN] " or ""
   local list = {}
   for _, c in ipairs(run.def.checks) do list[#list + 1] = c end
-  list[#list + 1] = {name = "counts_balance", expected = 0,
+  list[#list + 1] = {name = "counts_balance", expected = 0, needs = "complete",
                      fn = function() return checks.balance(counts, run.def.set_names) end}
   for _, c in ipairs(list) do
     local expected = c.expected
     if expected == nil then expected = 0 end
     local r = {name = c.name, expected_text = text(expected)}
-    if partial and checks.skips_when_partial(c) then
+    local skip = checks.skip_reason(c, opts, unresolved)
+    local t0 = sys.now()
+    if skip then
       r.actual_text = "skipped"
     else
       local conn = run.conns[c.on or run.def.ledger]
@@ -71,17 +100,19 @@ function checks.run(run, partial, counts)
       end
       if not r.passed then failed = failed + 1 end
     end
+    local seconds = math.floor((sys.now() - t0) * 1000 + 0.5) / 1000
     local verdict = r.passed == nil and "SKIP" or (r.passed and "PASS" or "FAIL")
-    io.stdout:write(string.format("%sCHECK %s %s expected=%s actual=%s\n", prefix, r.name, verdict,
-      r.expected_text, r.actual_text))
+    io.stdout:write(string.format("%sCHECK %s %s expected=%s actual=%s%s\n", prefix, r.name, verdict,
+      r.expected_text, r.actual_text, skip and (" (" .. skip .. ")") or string.format(" in %.3fs", seconds)))
     local function jv(t)
       if r.passed == nil then return json.null end
       return json.is_number_text(t) and json.number(t) or t
     end
-    results[#results + 1] = json.object({"name", "passed", "expected", "actual"},
+    results[#results + 1] = json.object({"name", "passed", "expected", "actual", "seconds", "skipped"},
       {name = r.name, passed = r.passed == nil and json.null or r.passed, expected = json.is_number_text(r.expected_text)
          and json.number(r.expected_text) or r.expected_text,
-       actual = jv(r.actual_text), expected_text = r.expected_text, actual_text = r.actual_text})
+       actual = jv(r.actual_text), expected_text = r.expected_text, actual_text = r.actual_text,
+       seconds = (not skip) and seconds or nil, skipped = skip})
   end
   io.stdout:flush()
   return results, failed

@@ -48,7 +48,7 @@ function commands.verify(def, values)
       c.written = 0
       counts[name] = c
     end
-    results, failed = checks.run(R, false, counts)
+    results, failed = checks.run(R, {strict = true}, counts)
     error("verify: rollback", 0)
   end)
   if not ok and err ~= "verify: rollback" then

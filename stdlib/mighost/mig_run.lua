@@ -156,8 +156,9 @@ local function end_stage(R, complete)
   local t0 = sys.now()
   if not complete then
     R.conn:tx(function()
+      checks.analyze(R)
       R.counts = compute_counts(R)
-      R.checks, R.checks_failed = checks.run(R, true, R.counts)
+      R.checks, R.checks_failed = checks.run(R, {finalized = false}, R.counts)
       if R.checks_failed > 0 then R.status = "validation_failed" end
       R.durations.checks = sys.now() - t0
       record(R)
@@ -168,8 +169,9 @@ local function end_stage(R, complete)
     if R.def.finalize then R.def.finalize(R.ctx) end
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
+    checks.analyze(R)
     R.counts = compute_counts(R)
-    R.checks, R.checks_failed = checks.run(R, false, R.counts)
+    R.checks, R.checks_failed = checks.run(R, {finalized = true}, R.counts)
     R.durations.checks = sys.now() - t1
     if R.checks_failed > 0 then error(VALIDATION, 0) end
     R.status = "ok"

@@ -10,12 +10,15 @@
 -- run (mig_run), verify / rollback (mig_commands) or a worker thread (mig_workers).
 local script = require "mighost.script"
 local options = require "mighost.mig_options"
+local decl = require "mighost.mig_decl"
 
 local migration = {}
 local Migration = {}
 Migration.__index = Migration
 
-local function fail(msg) error("migration.define: " .. msg, 3) end
+-- The line of the migration.define call in the script; errors name the line of the faulty key.
+local define_line = 1
+local function fail(msg, key) decl.fail(define_line, key, "", msg) end
 
 local function list_of(v, what)
   if v == nil then return {} end
@@ -29,15 +32,16 @@ local function keys_of(k, where)
   fail(where .. ": key must be a column name or a list of column names")
 end
 
-local function normalise_connections(decl)
-  if decl.connections == nil then
+local function normalise_connections(src)
+  if src.connections == nil then
     return {{name = "db", option = "db", flag = "--db", metavar = "CONNINFO",
              help = "libpq URL or key=value conninfo (default: mighost run --db, DATABASE_URL, the PG* environment)"}}
   end
   local out = {}
-  for i, c in ipairs(list_of(decl.connections, "connections")) do
+  for i, c in ipairs(list_of(src.connections, "connections")) do
     if type(c) == "string" then c = {name = c} end
-    if type(c.name) ~= "string" then fail("connections[" .. i .. "] needs a name") end
+    decl.keys(c, decl.CONNECTION, "connections[" .. i .. "]", define_line)
+    if type(c.name) ~= "string" then fail("connections[" .. i .. "] needs a name", "connections") end
     local option = c.option or (c.name == "db" and "db" or (c.name .. "_db"))
     local env = c.env
     if type(env) == "string" then env = {env} end
@@ -51,8 +55,8 @@ end
 --- `backup = {"t1", "s.t2"}` (in-database copy mig_backup_<name>.<table>), plus optional fields:
 --- `dir = "backups"` (also a file backup there on every applied run; --backup-dir overrides),
 --- `copy = false` (no in-database copy), `tables = {...}` (instead of the list part).
-local function normalise_backup(decl, def)
-  local b = list_of(decl.backup, "backup")
+local function normalise_backup(src, def)
+  local b = list_of(src.backup, "backup")
   local tables = {}
   for _, t in ipairs(list_of(b.tables, "backup.tables")) do tables[#tables + 1] = t end
   for _, t in ipairs(b) do tables[#tables + 1] = t end
@@ -61,7 +65,7 @@ local function normalise_backup(decl, def)
   end
   for k in pairs(b) do
     if type(k) ~= "number" and k ~= "tables" and k ~= "dir" and k ~= "copy" then
-      fail("backup: unknown field '" .. tostring(k) .. "' (tables, dir, copy)")
+      fail("backup: unknown key '" .. tostring(k) .. "' (tables, dir, copy)", k)
     end
   end
   if b.dir ~= nil and (type(b.dir) ~= "string" or b.dir == "") then fail("backup.dir must be a directory path") end
@@ -70,7 +74,7 @@ end
 
 --- The options every migration has, then the script's own (which may override a common one's
 --- fields, e.g. batch_size = {default = 100}, or remove it with `limit = false`).
-local function build_options(decl, def)
+local function build_options(src, def)
   local list = {}
   for _, c in ipairs(def.connections) do
     list[#list + 1] = {name = c.option, type = "string", flag = c.flag, metavar = "CONNINFO", help = c.help}
@@ -96,7 +100,7 @@ local function build_options(decl, def)
     common[#common + 1] = {name = "workers", type = "int", default = 1, min = 1, max = 16,
                            help = "threads (own session each) for the phases that allow it"}
   end
-  local own = options.normalise(decl.options or {})
+  local own = options.normalise(src.options or {})
   local by_name = {}
   for _, s in ipairs(own) do by_name[s.name] = s end
   for _, s in ipairs(common) do
@@ -129,62 +133,150 @@ local function normalise_set(s, where, def)
   return s
 end
 
---- Validates and completes a declaration; returns the migration object (call :main() on it).
-function migration.define(decl)
-  if type(decl) ~= "table" then fail("expects a table") end
-  local def = setmetatable({}, Migration)
-  def.name = decl.name or script.name
-  if type(def.name) ~= "string" or not def.name:match("^[%a_][%w_]*$") then
-    fail("name must be an identifier (it names the lock, mig_meta rows and mig_backup_<name>)")
-  end
-  def.description = decl.description or ""
-  def.connections = normalise_connections(decl)
-  local names = {}
-  for _, c in ipairs(def.connections) do names[c.name] = true end
-  def.ledger = decl.ledger or (names.target and "target") or def.connections[1].name
-  if not names[def.ledger] then fail("ledger names no declared connection: " .. tostring(def.ledger)) end
-  normalise_backup(decl, def)
-  def.preconditions = list_of(decl.preconditions, "preconditions")
-  for i, p in ipairs(def.preconditions) do
-    if type(p.name) ~= "string" or (p.check == nil and p.sql == nil) then
-      fail("preconditions[" .. i .. "] needs a name and a check function or sql")
-    end
-  end
-  def.prepare, def.setup, def.finalize = decl.prepare, decl.setup, decl.finalize
-  def.phases = list_of(decl.phases, "phases")
-  def.sets = list_of(decl.sets, "sets")
-  def.set_names, def.order = {}, {}
-  for i, p in ipairs(def.phases) do
-    local where = "phases[" .. i .. "]"
-    if p.step then
-      if type(p.name) ~= "string" then fail(where .. " needs a name") end
+local function phase_line(p, i)
+  return decl.line_of_name(p.name, define_line) or decl.line_of("phases", define_line) or define_line
+end
+
+--- A declared phase (target + map) becomes a runnable phase plus its generated checks.
+local function declared_phase(p, where, def, line)
+  decl.keys(p, decl.MAPPED, where, line)
+  local m = require("mighost.mig_mapping").new(p, def, line)
+  def.mapped[#def.mapped + 1] = m
+  return normalise_set(m:phase(p), where, def)
+end
+
+local function normalise_phases(src, def)
+  def.phases, def.mapped = {}, {}
+  for i, p in ipairs(list_of(src.phases, "phases")) do
+    local where = "phases[" .. i .. "]" .. (type(p.name) == "string" and (" (" .. p.name .. ")") or "")
+    local line = phase_line(p, i)
+    if type(p.name) ~= "string" then decl.fail(line, nil, where, "needs a name") end
+    if p.target ~= nil or p.map ~= nil then
+      p = declared_phase(p, where, def, line)
     else
-      normalise_set(p, where, def)
-      if type(p.batch) ~= "function" then fail(where .. " (" .. p.name .. ") needs a batch function (or a step function)") end
-      if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "range" then
-        fail(where .. " (" .. p.name .. "): fetch must be \"rows\" (default) or \"range\", not " .. tostring(p.fetch))
+      decl.keys(p, decl.PHASE, where, line)
+      if not p.step then
+        normalise_set(p, where, def)
+        if type(p.batch) ~= "function" then decl.fail(line, nil, where, "needs a batch function, a step function, or target + map") end
+        if p.fetch ~= nil and p.fetch ~= "rows" and p.fetch ~= "range" then
+          decl.fail(line, "fetch", where, "fetch must be \"rows\" (default) or \"range\", not " .. tostring(p.fetch))
+        end
+        if p.fetch == "range" and p.from ~= def.ledger then   -- ctx.window.source exists only there
+          decl.fail(line, "fetch", where, "fetch = \"range\" needs its source on the ledger connection ("
+            .. def.ledger .. "), not " .. tostring(p.from))
+        end
       end
-      if p.fetch == "range" and p.from ~= def.ledger then   -- ctx.window.source exists only there
-        fail(where .. " (" .. p.name .. "): fetch = \"range\" needs its source on the ledger connection ("
-          .. def.ledger .. "), not " .. tostring(p.from))
-      end
+    end
+    if not p.step then
       def.set_names[#def.set_names + 1] = p.name
       if p.main or not def.main_phase then def.main_phase = p end
     end
     p.label = p.label or p.name
+    def.phases[i] = p
     def.order[#def.order + 1] = p.name
   end
+end
+
+local function normalise_checks(src, def)
+  def.checks = require("mighost.mig_gencheck").checks(def.mapped)
+  local generated = {}
+  for _, c in ipairs(def.checks) do generated[c.name] = true end
+  for i, c in ipairs(list_of(src.checks, "checks")) do
+    local line = decl.line_of_name(c.name, define_line) or define_line
+    local where = "checks[" .. i .. "]" .. (type(c.name) == "string" and (" (" .. c.name .. ")") or "")
+    decl.keys(c, decl.CHECK, where, line)
+    if type(c.name) ~= "string" or (c.sql == nil and c.fn == nil) then decl.fail(line, nil, where, "needs a name and sql or fn") end
+    if c.needs ~= nil and c.needs ~= "complete" and c.needs ~= "finalize" then
+      decl.fail(line, "needs", where, "needs must be \"complete\" (every source row resolved) or \"finalize\"")
+    end
+    if generated[c.name] then
+      decl.fail(line, nil, where, "the declaration already generates a check named " .. c.name
+        .. "; list only the checks it cannot imply (or rename the generated one with check_names)")
+    end
+    def.checks[#def.checks + 1] = c
+  end
+end
+
+local function normalise_preconditions(src, def)
+  def.preconditions = {}
+  for i, p in ipairs(list_of(src.preconditions, "preconditions")) do
+    local line = decl.line_of_name(p.name, define_line) or define_line
+    decl.keys(p, decl.PRECONDITION, "preconditions[" .. i .. "]", line)
+    if type(p.name) ~= "string" or (p.check == nil and p.sql == nil) then
+      decl.fail(line, nil, "preconditions[" .. i .. "]", "needs a name and a check function or sql")
+    end
+    def.preconditions[i] = p
+  end
+end
+
+--- target_compatible: the declared tables that exist have the declared columns and types, and
+--- each insert target has a unique index on the key its rows are matched by.
+local function target_precondition(def)
+  if not def.target_ddl and #def.mapped == 0 then return end
+  def.preconditions[#def.preconditions + 1] = {name = "target_compatible", check = function(ctx)
+    local ok, detail = true, "no declared target exists yet"
+    if def.target_ddl then ok, detail = require("mighost.mig_ddl").compatible(ctx.db, def.target_ddl) end
+    for _, m in ipairs(def.mapped) do
+      local kok, kdetail = m:key_unique(ctx)
+      if not kok then return false, kdetail end
+    end
+    return ok, detail
+  end}
+end
+
+--- setup creates the declared target tables first (mig_ddl.setup); finalize adds their
+--- secondary indexes and foreign keys before the script's own finalize.
+local function wrap_ddl(src, def)
+  def.setup, def.finalize = src.setup, src.finalize
+  local text = def.target_ddl
+  if not text then return end
+  local setup, finalize = src.setup, src.finalize
+  def.setup = function(ctx)
+    require("mighost.mig_ddl").setup(ctx.db, text)
+    if setup then setup(ctx) end
+  end
+  def.finalize = function(ctx)
+    require("mighost.mig_ddl").complete(ctx.db, text)
+    if finalize then finalize(ctx) end
+  end
+end
+
+--- Validates and completes a declaration; returns the migration object (call :main() on it).
+function migration.define(src)
+  define_line = decl.define_line()
+  if type(src) ~= "table" then fail("expects a table") end
+  decl.keys(src, decl.TOP, "", define_line)
+  local def = setmetatable({}, Migration)
+  def.name = src.name or script.name
+  if type(def.name) ~= "string" or not def.name:match("^[%a_][%w_]*$") then
+    fail("name must be an identifier (it names the lock, mig_meta rows and mig_backup_<name>)", "name")
+  end
+  def.description = src.description or ""
+  def.connections = normalise_connections(src)
+  local names = {}
+  for _, c in ipairs(def.connections) do names[c.name] = true end
+  def.ledger = src.ledger or (names.target and "target") or def.connections[1].name
+  if not names[def.ledger] then fail("ledger names no declared connection: " .. tostring(def.ledger), "ledger") end
+  normalise_backup(src, def)
+  if src.target_ddl ~= nil and type(src.target_ddl) ~= "string" then fail("target_ddl must be SQL text", "target_ddl") end
+  def.target_ddl = src.target_ddl
+  normalise_preconditions(src, def)
+  def.prepare = src.prepare
+  wrap_ddl(src, def)
+  def.sets = list_of(src.sets, "sets")
+  def.set_names, def.order = {}, {}
+  normalise_phases(src, def)
+  target_precondition(def)
   for i, s in ipairs(def.sets) do
+    local line = decl.line_of_name(s.name, define_line) or define_line
+    decl.keys(s, decl.SET, "sets[" .. i .. "]", line)
     normalise_set(s, "sets[" .. i .. "]", def)
     def.set_names[#def.set_names + 1] = s.name
     def.order[#def.order + 1] = s.name
   end
-  def.checks = list_of(decl.checks, "checks")
-  for i, c in ipairs(def.checks) do
-    if type(c.name) ~= "string" or (c.sql == nil and c.fn == nil) then fail("checks[" .. i .. "] needs a name and sql or fn") end
-  end
-  def.rollback = decl.rollback
-  def.option_list = build_options(decl, def)
+  normalise_checks(src, def)
+  def.rollback = src.rollback
+  def.option_list = build_options(src, def)
   return def
 end
 

@@ -27,7 +27,7 @@ local m = migration.define {
       end },
   },
   checks = {
-    {name = "items_accounted", sql = [[SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM stock_r t
+    {name = "items_accounted", needs = "complete", sql = [[SELECT count(*) FROM items i WHERE NOT EXISTS (SELECT 1 FROM stock_r t
         WHERE t.item_id = i.id) AND NOT EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration = 'range_demo'
         AND r.source_key = i.id)]]},
   },

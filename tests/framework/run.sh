@@ -25,6 +25,7 @@ if [ -z "$URL" ]; then echo "sandbox did not start:"; cat sandbox.log; echo "fra
 
 source "$ROOT/tests/framework/tests.sh"
 source "$ROOT/tests/framework/backup_tests.sh"
+source "$ROOT/tests/framework/declared_tests.sh"
 
 # The reference: one uninterrupted run, one thread, batches of 50 (the other tests compare to it).
 REF=$(newdb fw_reference)

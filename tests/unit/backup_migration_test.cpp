@@ -75,7 +75,7 @@ TEST_CASE("backup declaration: dir asks for a file backup, --backup-dir override
 TEST_CASE("backup declaration: mistakes are named", "[backup][migration]")
 {
   decl_lua lua;
-  CHECK(lua.eval(k_define + "return def{'items', dirr = 'x'}").find("unknown field 'dirr'") != std::string::npos);
+  CHECK(lua.eval(k_define + "return def{'items', dirr = 'x'}").find("unknown key 'dirr'") != std::string::npos);
   CHECK(lua.eval(k_define + "return def{'items', dir = 5}").find("backup.dir must be a directory path") !=
         std::string::npos);
   CHECK(lua.eval(k_define + "return def{'items', 7}").find("backup[2] must be a table name") != std::string::npos);

@@ -1,0 +1,154 @@
+-- mighost.mig_ddl: the target DDL as the spec writes it. PostgreSQL itself reads it: the DDL runs
+-- in a savepoint with a scratch schema first on the search_path, the catalog says which tables,
+-- columns, indexes and foreign keys it declares, and the savepoint is rolled back. No script (and
+-- no Lua pattern) parses DDL.
+--
+-- A table the run creates is loaded the way pg_restore and pgloader load one: setup creates it
+-- with its key, unique and CHECK constraints (what the batches need); finalize adds the secondary
+-- indexes and foreign keys, each built or validated once over all rows instead of maintained per
+-- row. Finalize adds whatever declared index or foreign key is missing, so a resumed, repeated or
+-- partial-then-complete run ends with exactly the declared objects.
+local db = require "mighost.db"
+
+local ddl = {}
+local qi = db.quote_ident
+local SCRATCH = "mig_ddl_scratch"
+
+local ROLLBACK = setmetatable({}, {__tostring = function() return "(scratch rollback)" end})
+
+local function strip(t) return (t:gsub('"?' .. SCRATCH .. '"?%.', "")) end
+
+local function read_tables(conn)
+  local tables = {}
+  for _, t in ipairs(conn:query([[SELECT c.oid::int8 AS oid, c.relname FROM pg_class c
+      JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+      ORDER BY c.oid]], SCRATCH)) do
+    local d = {name = t.relname, columns = {}, deferred = {}}
+    for _, c in ipairs(conn:query([[SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped ORDER BY attnum]], t.oid)) do
+      d.columns[#d.columns + 1] = {name = c.attname, type = strip(c.type)}
+    end
+    for _, i in ipairs(conn:query([[SELECT ic.relname, pg_get_indexdef(x.indexrelid) AS def FROM pg_index x
+        JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = $1::oid AND NOT x.indisunique
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)
+        ORDER BY ic.relname]], t.oid)) do
+      d.deferred[#d.deferred + 1] = {kind = "index", name = i.relname, using = i.def:match(" (USING .*)$")}
+    end
+    for _, k in ipairs(conn:query([[SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = $1::oid AND contype = 'f' ORDER BY conname]], t.oid)) do
+      d.deferred[#d.deferred + 1] = {kind = "fkey", name = k.conname, def = strip(k.def)}
+    end
+    tables[#tables + 1] = d
+  end
+  return tables
+end
+
+--- What the DDL declares: an array of {name, columns = {{name, type}}, deferred = {{kind =
+--- "index"|"fkey", name, using|def}}}, read without leaving anything behind. Cached per connection.
+function ddl.inspect(conn, text)
+  local out
+  local ok, err = pcall(conn.tx, conn, function()
+    conn:exec("CREATE SCHEMA " .. SCRATCH)
+    conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
+    conn:exec(text)
+    out = read_tables(conn)
+    error(ROLLBACK, 0)
+  end)
+  if not ok and err ~= ROLLBACK then
+    if type(err) == "table" and type(err.text) == "string" then err.text = "target_ddl: " .. err.text end
+    error(err, 0)
+  end
+  return out
+end
+
+local function real_oid(conn, name)
+  local oid = conn:scalar("SELECT to_regclass($1)::oid::int8", qi(name))
+  if oid == db.NULL then return nil end
+  return oid
+end
+
+local function has_object(conn, oid, o)
+  if o.kind == "index" then
+    return conn:scalar([[SELECT EXISTS (SELECT 1 FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+        WHERE x.indrelid = $1::oid AND ic.relname = $2)]], oid, o.name) == true
+  end
+  return conn:scalar("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::oid AND conname = $2)",
+    oid, o.name) == true
+end
+
+--- Setup: when a declared table is missing, runs the DDL and then drops the secondary indexes
+--- and foreign keys of the tables it created (finalize adds them after the rows). Returns the
+--- names of the tables created.
+function ddl.setup(conn, text)
+  local tables = ddl.inspect(conn, text)
+  local missing = {}
+  for _, t in ipairs(tables) do
+    if real_oid(conn, t.name) == nil then missing[#missing + 1] = t end
+  end
+  if #missing == 0 then return {} end
+  conn:exec(text)
+  local created = {}
+  for _, t in ipairs(missing) do
+    local qt = conn:scalar("SELECT to_regclass($1)::text", qi(t.name))
+    for _, o in ipairs(t.deferred) do
+      if o.kind == "index" then
+        local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+          .. " WHERE c.oid = to_regclass($1)", qi(t.name))
+        conn:exec("DROP INDEX " .. qi(schema) .. "." .. qi(o.name))
+      else
+        conn:exec("ALTER TABLE " .. qt .. " DROP CONSTRAINT " .. qi(o.name))
+      end
+    end
+    created[#created + 1] = t.name
+  end
+  return created
+end
+
+--- Finalize: adds every declared secondary index and foreign key that the table lacks. Returns
+--- the statements it ran.
+function ddl.complete(conn, text)
+  local ran = {}
+  for _, t in ipairs(ddl.inspect(conn, text)) do
+    local oid = real_oid(conn, t.name)
+    if oid then
+      local qt = conn:scalar("SELECT $1::oid::regclass::text", oid)
+      for _, o in ipairs(t.deferred) do
+        if not has_object(conn, oid, o) then
+          local stmt
+          if o.kind == "index" then stmt = "CREATE INDEX " .. qi(o.name) .. " ON " .. qt .. " " .. o.using
+          else stmt = "ALTER TABLE " .. qt .. " ADD CONSTRAINT " .. qi(o.name) .. " " .. o.def end
+          conn:exec(stmt)
+          ran[#ran + 1] = stmt
+        end
+      end
+    end
+  end
+  return ran
+end
+
+--- The precondition target_compatible: every declared table that exists already has the
+--- declared columns with the declared types. Returns passed, detail.
+function ddl.compatible(conn, text)
+  local bad, seen = {}, {}
+  for _, t in ipairs(ddl.inspect(conn, text)) do
+    local oid = real_oid(conn, t.name)
+    if oid then
+      seen[#seen + 1] = t.name
+      local have = {}
+      for _, c in ipairs(conn:query([[SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+          WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped]], oid)) do
+        have[c.attname] = c.type
+      end
+      for _, c in ipairs(t.columns) do
+        if have[c.name] ~= c.type then
+          bad[#bad + 1] = string.format('%s."%s" is %s, expected %s', t.name, c.name, have[c.name] or "missing", c.type)
+        end
+      end
+    end
+  end
+  if #bad > 0 then return false, table.concat(bad, "; ") end
+  if #seen == 0 then return true, "no declared table exists yet" end
+  return true, table.concat(seen, ", ") .. " already exist(s) with the declared columns"
+end
+
+return ddl

@@ -1,0 +1,279 @@
+-- mighost.mig_mapping: a declared phase — source, target, column mapping, reject rules, reference
+-- rules — turned into what the phase runner executes (the migrated / pending SQL and a batch
+-- function) and into the checks that follow from the declaration.
+--
+-- Two ways to run one declaration: set-based (every mapping is SQL and the source sits on the
+-- ledger connection: one statement per batch inside PostgreSQL, mig_mapping_sql) and streamed
+-- (source rows through Lua, then COPY into the target's session: mig_stream).
+local db = require "mighost.db"
+local schema = require "mighost.schema"
+local decl = require "mighost.mig_decl"
+
+local mapping = {}
+local Mapped = {}
+Mapped.__index = Mapped
+
+local qi = db.quote_ident
+
+local function is_query(s)
+  local head = s:match("^%s*%(?%s*(%a+)")
+  head = head and head:upper()
+  return head == "SELECT" or head == "WITH" or head == "VALUES" or head == "TABLE"
+end
+
+local function list(v) return type(v) == "table" and v or {v} end
+
+--- Normalises and validates one declared phase `p` (declared at script line `line`).
+function mapping.new(p, def, line)
+  local m = setmetatable({name = p.name, line = line, def = def}, Mapped)
+  local where = "phases (" .. tostring(p.name) .. ")"
+  local function fail(key, msg) decl.fail(line, key, where, msg) end
+  if type(p.source) ~= "string" then fail("source", "source must be a table name or a query") end
+  m.source_table = not is_query(p.source) and p.source or nil
+  m.source_sql = m.source_table and ("SELECT * FROM " .. schema.qualify(p.source)) or p.source
+  if p.key == nil then fail("source", "needs `key`, the source's key column(s)") end
+  m.keys = list(p.key)
+  local t = p.target
+  if type(t) == "string" then t = {table = t} end
+  if type(t) ~= "table" then fail("target", "target must be a table name or {table = …, key = …}") end
+  decl.keys(t, decl.TARGET, where .. ".target", line)
+  m.update = t.update == true
+  m.target = t.table or (m.update and m.source_table) or nil
+  if type(m.target) ~= "string" then fail("target", "target needs `table`") end
+  m.target_keys = t.key and list(t.key) or (m.update and m.keys) or nil
+  m.owned = t.owned
+  if type(p.map) ~= "table" or next(p.map) == nil then fail("map", "needs `map`: target column = SQL expression over s, or a function(row)") end
+  m.columns, m.map, m.lua_map = {}, {}, {}
+  for col, v in pairs(p.map) do
+    if type(col) ~= "string" then fail("map", "map keys must be target column names") end
+    local kind = type(v)
+    if kind == "function" then m.lua_map[col] = v
+    elseif kind == "string" or (kind == "table" and (type(v.sql) == "string" or type(v.sql) == "function")) then
+      m.map[col] = v
+    else
+      fail(col, "map." .. col .. " must be an SQL expression, {sql = …} or a function(row, ctx)")
+    end
+    m.columns[#m.columns + 1] = col
+  end
+  table.sort(m.columns)
+  if not m.update then
+    if not m.target_keys then fail("target", "target needs `key`: the target's unique column(s) the mapping fills") end
+    for _, k in ipairs(m.target_keys) do
+      if not m.map[k] then fail("target", "target key column '" .. k .. "' needs an SQL mapping in `map`") end
+    end
+  elseif not p.migrated then
+    fail("target", "an in-place target needs `migrated`, an SQL predicate over s saying a row is done")
+  end
+  m.rules = {}
+  for i, r in ipairs(p.rejects or {}) do
+    if type(r) ~= "table" then fail("rejects", "rejects[" .. i .. "] must be {code, condition, detail = …}") end
+    decl.keys(r, decl.REJECT, where .. ".rejects[" .. i .. "]", line)
+    local code, cond = r.code or r[1], r.when or r[2]
+    if type(code) ~= "string" then fail("rejects", "rejects[" .. i .. "] needs a reason code") end
+    if type(cond) ~= "string" and type(cond) ~= "function" then
+      fail("rejects", "rejects[" .. i .. "] (" .. code .. ") needs a condition: SQL over s, or a function(row)")
+    end
+    m.rules[i] = {code = code, cond = cond, detail = r.detail, lua = type(cond) == "function"}
+  end
+  m.refs = {}
+  local ref_cols = {}
+  for col in pairs(p.references or {}) do ref_cols[#ref_cols + 1] = col end
+  table.sort(ref_cols)
+  for _, col in ipairs(ref_cols) do
+    local r = p.references[col]
+    decl.keys(r, decl.REFERENCE, where .. ".references." .. tostring(col), line)
+    local rt, rk = r.table or r[1], r.key or r[2]
+    if not m.map[col] then fail(col, "references." .. col .. " needs an SQL mapping of " .. col .. " in `map`") end
+    if type(rt) ~= "string" or type(rk) ~= "string" or type(r.rule) ~= "string" then
+      fail(col, "references." .. col .. " must be {table, key, rule = \"code\"}")
+    end
+    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule}
+  end
+  m.check_names = p.check_names or {}
+  decl.keys(m.check_names, decl.CHECK_NAMES, where .. ".check_names", line)
+  m.from = p.from or def.ledger
+  m.streamed = p.mode == "stream" or m.from ~= def.ledger or next(m.lua_map) ~= nil
+  for _, r in ipairs(m.rules) do m.streamed = m.streamed or r.lua end
+  if p.mode ~= nil and p.mode ~= "stream" and p.mode ~= "set" then fail("mode", "mode must be \"set\" or \"stream\"") end
+  if p.mode == "set" and m.streamed then
+    fail("mode", "mode = \"set\" needs every mapping and rule in SQL and the source on the ledger connection")
+  end
+  if m.streamed and m.update then fail("target", "an in-place target runs set-based only") end
+  m.migrated_decl, m.migrated_count_decl, m.fresh_decl = p.migrated, p.migrated_count, p.fresh
+  return m
+end
+
+--- The SQL of each mapped column for this run (an {sql = function(ctx)} is asked once per state).
+function Mapped:exprs(ctx)
+  if self.resolved then return self.resolved end
+  local out = {}
+  for col, v in pairs(self.map) do
+    if type(v) == "table" then v = v.sql end
+    if type(v) == "function" then v = v(ctx) end
+    if type(v) ~= "string" then
+      error(decl.where(self.line, col) .. "phase " .. self.name .. ": map." .. col .. " {sql = fn}: fn must return SQL", 0)
+    end
+    out[col] = v
+  end
+  self.resolved = out
+  return out
+end
+
+--- `t.k1 = (expr1) AND …`: a target row t that the source row s maps to.
+function Mapped:match(ctx, t)
+  local e, parts = self:exprs(ctx), {}
+  for i, k in ipairs(self.target_keys) do
+    parts[i] = t .. "." .. qi(k) .. " = (" .. e[k] .. ")"
+  end
+  return table.concat(parts, " AND ")
+end
+
+function Mapped:migrated(ctx)
+  if self.migrated_decl then
+    local v = self.migrated_decl
+    if type(v) == "function" then return v(ctx) end
+    return v
+  end
+  return "EXISTS (SELECT 1 FROM " .. schema.qualify(self.target) .. " t WHERE " .. self:match(ctx, "t") .. ")"
+end
+
+--- counts.<set>.migrated: one join of source and target (a per-row probe costs far more).
+function Mapped:migrated_count(ctx)
+  if self.migrated_count_decl then
+    local v = self.migrated_count_decl
+    if type(v) == "function" then return v(ctx) end
+    return ctx.db:scalar(v)
+  end
+  if self.from ~= self.def.ledger then
+    return ctx.db:scalar("SELECT count(*) FROM " .. schema.qualify(self.target) .. " t"
+      .. (self.owned and (" WHERE " .. self.owned) or ""))
+  end
+  if self.update then
+    return ctx.db:scalar("SELECT count(*) FROM (" .. self.source_sql .. ") s WHERE " .. self:migrated(ctx))
+  end
+  return ctx.db:scalar("SELECT count(*) FROM (" .. self.source_sql .. ") s JOIN " .. schema.qualify(self.target)
+    .. " t ON " .. self:match(ctx, "t"))
+end
+
+--- True when no row of the set can be migrated yet (a first run: no per-row pending probe).
+function Mapped:fresh(ctx)
+  if self.fresh_decl ~= nil then
+    local v = self.fresh_decl
+    if type(v) == "function" then return v(ctx) end
+    return ctx.db:scalar(v) == true
+  end
+  if self.update then return false end
+  return ctx.db:scalar("SELECT NOT EXISTS (SELECT 1 FROM " .. schema.qualify(self.target) .. " t"
+    .. (self.owned and (" WHERE " .. self.owned) or "") .. ")") == true
+end
+
+--- True when the target numbers its rows itself (an unmapped serial or identity column): rows
+--- are then inserted in source key order, so the numbers follow the source's order whichever way
+--- the declaration runs.
+function Mapped:numbers_rows(ctx)
+  if self.numbering == nil then
+    local mapped = {}
+    for i, c in ipairs(self.columns) do mapped[i] = '"' .. c:gsub('[\\"]', "\\%0") .. '"' end
+    self.numbering = ctx.db:scalar([[SELECT EXISTS (SELECT 1 FROM pg_attribute a
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL ($2::text[])
+          AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'))]],
+      schema.qualify(self.target), "{" .. table.concat(mapped, ",") .. "}") == true
+  end
+  return self.numbering
+end
+
+--- An existing insert target needs a unique index on exactly its key columns (the batches insert
+--- "if absent" on it). Returns ok, detail.
+function Mapped:key_unique(ctx)
+  if self.update or self.from ~= self.def.ledger then return true end
+  local conn = self.from == self.def.ledger and ctx.db
+  if conn:scalar("SELECT to_regclass($1) IS NULL", schema.qualify(self.target)) then return true end
+  local keys = {}
+  for i, k in ipairs(self.target_keys) do keys[i] = '"' .. k:gsub('[\\"]', "\\%0") .. '"' end
+  local found = conn:scalar([[SELECT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = to_regclass($1) AND x.indisunique
+      AND x.indpred IS NULL AND x.indnatts = cardinality($2::text[])
+      AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+            WHERE a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]))
+          = (SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k))]],
+    schema.qualify(self.target), "{" .. table.concat(keys, ",") .. "}")
+  if found then return true end
+  return false, self.target .. " has no unique index on (" .. table.concat(self.target_keys, ", ") .. ")"
+end
+
+--- The phase the runner executes.
+function Mapped:phase(p)
+  local m = self
+  local ph = {name = p.name, label = p.label, source = m.streamed and function(ctx) return m:stream_source(ctx) end
+                or m.source_sql,
+              key = p.key, workers = p.workers, main = p.main, probe = p.probe, every = p.every, from = m.from,
+              fetch = m.streamed and "rows" or "range", mapped = m,
+              migrated_count = function(ctx) return m:migrated_count(ctx) end,
+              fresh = function(ctx) return m:fresh(ctx) end}
+  if m.from == m.def.ledger then
+    ph.migrated = function(ctx) return m:migrated(ctx) end
+  else
+    ph.migrated_count_only = true
+  end
+  ph.batch = function(ctx, rows)
+    local ok, n = xpcall(function()
+      if m.streamed then return require("mighost.mig_stream").batch(m, ctx, rows) end
+      return require("mighost.mig_mapping_sql").batch(m, ctx)
+    end, function(e)
+      if type(e) == "table" and e.sqlstate and type(e.text) == "string" and not e.declared_at then
+        e.declared_at = decl.where(m.line):gsub(": $", "")
+        e.text = decl.where(m.line) .. "phase " .. m.name .. " (as declared): " .. e.text
+      end
+      return e
+    end)
+    if not ok then error(n, 0) end
+    return n
+  end
+  return ph
+end
+
+--- The source rows with the set's reject rule and row data computed by PostgreSQL (streamed runs
+--- read them from the source's session, which may be another database).
+function Mapped:stream_source(ctx)
+  return require("mighost.mig_mapping_sql").stream_source(self, ctx)
+end
+
+--- mapping.rule_case(m): CASE … END giving the index of the first SQL reject rule that matches.
+function mapping.rule_case(m)
+  local whens = {}
+  for i, r in ipairs(m.rules) do
+    if not r.lua then whens[#whens + 1] = "WHEN (" .. r.cond .. ") THEN " .. i end
+  end
+  if #whens == 0 then return "NULL::int" end
+  return "CASE " .. table.concat(whens, " ") .. " END"
+end
+
+--- CASE <rule> WHEN i THEN (detail_i)::text … END over the rule index expression.
+function mapping.detail_case(m, rule)
+  local whens = {}
+  for i, r in ipairs(m.rules) do
+    if type(r.detail) == "string" and not r.lua then whens[#whens + 1] = "WHEN " .. i .. " THEN (" .. r.detail .. ")::text" end
+  end
+  if #whens == 0 then return "NULL::text" end
+  return "CASE " .. rule .. " " .. table.concat(whens, " ") .. " END"
+end
+
+--- ARRAY['code1', …][rule]
+function mapping.reason_of(m, rule)
+  local codes = {}
+  for i, r in ipairs(m.rules) do codes[i] = db.quote_literal(r.code) end
+  if #codes == 0 then return "NULL::text" end
+  return "(ARRAY[" .. table.concat(codes, ", ") .. "])[" .. rule .. "]"
+end
+
+--- True when some SQL rule holds a subquery: its rule CASE is then planned per row (a LATERAL
+--- kept apart by OFFSET 0), so each EXISTS probes an index instead of hashing a whole table for
+--- every batch.
+function mapping.fenced(m)
+  for _, r in ipairs(m.rules) do
+    if not r.lua and r.cond:upper():find("%f[%w]SELECT%f[%W]") then return true end
+  end
+  return false
+end
+
+return mapping

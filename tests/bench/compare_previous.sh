@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs a migration's previous hand-written script (tests/bench/previous/NAME.lua) and today's
+# declared one (scripts/NAME.lua) on copies of the same fixtures and compares the results: every
+# relation, every table's rows (mig_meta's rejects and fixups without their run ids), all equal.
+#   bash tests/bench/compare_previous.sh build/mighost stock_batches examples/stock_batches/small.sql
+#   SCALE=0.1 bash tests/bench/compare_previous.sh build/mighost stock_batches examples/stock_batches/generate.sql
+# Several fixture files are loaded in order into one database. Exit 0 when the exit codes and
+# the fingerprints are identical.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+mighost=$(realpath "$1"); name=$2; shift 2
+source "$root/tests/bench/lib.sh"
+bench_sandbox "$mighost" "mighost-compare-$name"
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
+
+fingerprint() {  # every relation and table, rows as sorted jsonb text; run bookkeeping left out
+  local u=$1 t
+  sql "$u" -c "SELECT string_agg(format('%s.%s:%s', n.nspname, c.relname, c.relkind), ','
+                        ORDER BY format('%s.%s:%s', n.nspname, c.relname, c.relkind))
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') AND n.nspname !~ '^pg_temp'
+                  AND c.relkind <> 'S'"
+  for t in $(sql "$u" -c "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+               WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+                 AND format('%s.%s', schemaname, tablename) NOT IN ('mig_meta.runs', 'mig_meta.checks') ORDER BY 1"); do
+    echo "$t $(sql "$u" -c "SELECT COALESCE(md5(string_agg(x::text, ',' ORDER BY x::text)), 'empty')
+                           FROM (SELECT to_jsonb(r) - 'run_id' - 'created_at' AS x FROM $t r) y")"
+  done
+}
+
+for variant in previous declared; do
+  sql "$url" -c "CREATE DATABASE $variant" >/dev/null
+  for f in "$@"; do sql -v scale="${SCALE:-1}" -d "$(dburl "$variant")" -f "$f" >/dev/null; done
+done
+for variant in previous declared; do
+  script=$root/scripts/$name.lua
+  [[ $variant == previous ]] && script=$root/tests/bench/previous/$name.lua
+  start=$(date +%s.%N)
+  rc=0
+  (cd "$work" && "$mighost" run "$script" --db "$(dburl "$variant")" --report "$work/$variant.json" >"$work/$variant.out" 2>&1) || rc=$?
+  echo "$variant: exit $rc, $(grep '^RESULT' "$work/$variant.out" | cut -c1-150) ($(echo "$(date +%s.%N) - $start" | bc) s)"
+  { echo "exit $rc"; fingerprint "$(dburl "$variant")"; } >"$work/$variant.fp"
+done
+if diff "$work/previous.fp" "$work/declared.fp"; then
+  echo "$name: identical ($(wc -l <"$work/declared.fp") relations and tables compared)"
+else
+  echo "$name: DIFFERENT"; exit 1
+fi
