@@ -56,16 +56,22 @@ local function values(m)
       joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
         .. " = (" .. e[r.column] .. ")"
     end
-    local left, right = {}, {}
+    local left, raw, cast = {}, {}, {}
     for _, col in ipairs(m.columns) do
       if e[col] then
         left[#left + 1] = "t." .. qi(col)
         local v = refs[col] or ("(" .. e[col] .. ")")
-        right[#right + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
+        raw[#raw + 1] = v
+        cast[#cast + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
       end
     end
+    -- A row equal to the mapping as computed passes at once; only a row that differs is compared
+    -- again with the values cast to the column types (a numeric(12,2) or timestamp(3) column
+    -- holds the value rounded), so the casts cost nothing on a correct migration.
+    local l = "ROW(" .. table.concat(left, ", ") .. ")"
     return "SELECT count(*) FROM " .. source(m) .. resolved_join(m, ctx) .. table.concat(joins)
-      .. " WHERE ROW(" .. table.concat(left, ", ") .. ") IS DISTINCT FROM ROW(" .. table.concat(right, ", ") .. ")"
+      .. " WHERE " .. l .. " IS DISTINCT FROM ROW(" .. table.concat(raw, ", ") .. ") AND " .. l
+      .. " IS DISTINCT FROM ROW(" .. table.concat(cast, ", ") .. ")"
   end
 end
 

@@ -3,8 +3,10 @@
 # fixture (examples/<M>/generate.sql) against the anchor, psql running tests/bench/anchors/<M>.sql:
 # one `INSERT INTO <target> SELECT <the same transform, rejects left out>` into the same target
 # DDL (the script's TARGET_DDL: keys, CHECKs, foreign keys, indexes). M: stock_batches (1M items at
-# scale 1) or assignments (200k parts). Not a test: nothing here runs in CI.
-#   bash tests/bench/migration_bench.sh [--migration M] [--mighost PATH] [--scale S] [--rounds R] [-- RUN_ARGS…]
+# scale 1), assignments (200k parts) or one_off (examples/one_off: 500k orders). Not a test:
+# nothing here runs in CI. --previous adds a run p of tests/bench/previous/<M>.lua (the script
+# before it was declared), alternating with the others, to show the declared one is no slower.
+#   bash tests/bench/migration_bench.sh [--migration M] [--mighost PATH] [--scale S] [--rounds R] [--previous] [-- RUN_ARGS…]
 # Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) of one generated database; the two runs
 # alternate and flip order (a b, b a, …). Per run: the anchor's INSERT time; mighost's load =
 # main phase + finalize (durations.phases.<phase> + durations.finalize of its JSON report: a script
@@ -17,15 +19,16 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-mighost=$root/build-bench/mighost scale=1 rounds=3 migration=stock_batches
+mighost=$root/build-bench/mighost scale=1 rounds=3 migration=stock_batches previous=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --migration) migration=$2; shift 2 ;;
     --mighost) mighost=$(realpath "$2"); shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
+    --previous) previous=1; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "migration_bench.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -33,11 +36,15 @@ run_args=("$@")
 [[ -x $mighost ]] || { echo "no $mighost (build it, or --mighost PATH)" >&2; exit 1; }
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 case $migration in   # the main phase (its source set's counts) and the table it fills
-  stock_batches) phase=items target=stock_batches ;;
-  assignments) phase=parts target=job_assignments ;;
-  *) echo "migration_bench.sh: --migration must be stock_batches or assignments" >&2; exit 64 ;;
+  stock_batches) phase=items target=stock_batches legacy=items ;;
+  assignments) phase=parts target=job_assignments legacy=parts ;;
+  one_off) phase=orders target=orders legacy=orders_legacy ;;
+  *) echo "migration_bench.sh: --migration must be stock_batches, assignments or one_off" >&2; exit 64 ;;
 esac
-script=$root/scripts/$migration.lua
+script=$root/scripts/$migration.lua examples=$root/examples/$migration
+[[ $migration == one_off ]] && script=$examples/one_off.lua
+previous_script=$here/previous/$migration.lua
+[[ -z $previous || -f $previous_script ]] || { echo "no $previous_script" >&2; exit 1; }
 
 source "$here/lib.sh"
 bench_sandbox "$mighost" mighost-migration-bench   # sets work, url; dburl NAME
@@ -50,24 +57,27 @@ anchor=$here/anchors/$migration.sql
 # c (stock_batches): the DDL's first statement (the table) and the rest, split at its first ");" line
 awk 'done {print > "'"$work"'/ddl_later.sql"; next} {print > "'"$work"'/ddl_table.sql"} /\);$/ {done = 1}' "$work/ddl.sql"
 runners="a b"
-[[ $migration == stock_batches && -s $work/ddl_later.sql ]] && runners="a b c"
+[[ -s $work/ddl_later.sql ]] && runners="$runners c"
+[[ -n $previous ]] && runners="$runners p"
 
 echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
 q "$url" -c "CREATE DATABASE mb_tpl"
-EXAMPLES_SCALE=$scale q "$(dburl mb_tpl)" -f "$root/examples/$migration/generate.sql" >/dev/null
+EXAMPLES_SCALE=$scale q "$(dburl mb_tpl)" -f "$examples/generate.sql" >/dev/null
 q "$(dburl mb_tpl)" -c "VACUUM ANALYZE"
 printf "  loaded in %.1f s: %s $phase\n" "$(echo "$(date +%s.%N) - $t0" | bc)" \
-  "$(psql -X -At "$(dburl mb_tpl)" -c "SELECT count(*) FROM $phase")"
+  "$(psql -X -At "$(dburl mb_tpl)" -c "SELECT count(*) FROM $legacy")"
 
 # run_one a|b N -> "seconds rss_kb phase_s finalize_s checks_s rows"
 run_one() {
   local which=$1 n=$2 db="mb_run_$1_$2" t out
   q "$url" -c "CREATE DATABASE $db TEMPLATE mb_tpl"
   q "$url" -c "CHECKPOINT"
-  if [[ $which == a ]]; then
+  if [[ $which == a || $which == p ]]; then
+    local s=$script
+    [[ $which == p ]] && s=$previous_script
     t=$(date +%s.%N)
-    (cd "$work" && /usr/bin/time -f '%M' -o "$work/time.$db" "$mighost" run "$script" --db "$(dburl "$db")" \
+    (cd "$work" && /usr/bin/time -f '%M' -o "$work/time.$db" "$mighost" run "$s" --db "$(dburl "$db")" \
        --report "$work/$db.json" "${run_args[@]}") >"$work/$db.out" 2>"$work/$db.err" \
       || { tail -5 "$work/$db.err" >&2; echo "mighost run failed" >&2; }
     out="$(echo "$(date +%s.%N) - $t" | bc) $(tail -1 "$work/time.$db") $(python3 - "$work/$db.json" "$phase" <<'PY'
@@ -98,7 +108,7 @@ $(psql -X -At "$(dburl "$db")" -c "SELECT count(*) FROM $target")"
   echo "$out"
 }
 
-declare -a ta tb tp tl tc ra rb tcc
+declare -a ta=() tb=() tp=() tl=() tc=() ra=() rb=() tcc=() pa=() pl=()
 for r in $(seq 1 "$rounds"); do
   if (( r % 2 )); then order=$runners; else order=$(echo "$runners" | rev); fi
   for w in $order; do
@@ -107,6 +117,10 @@ for r in $(seq 1 "$rounds"); do
       ta+=("$s"); tp+=("$ph"); tl+=("$(echo "$ph + $fin" | bc -l)"); tc+=("$ck"); ra+=("$rss")
       printf "round %d  mighost run      whole %8.2f s  load %8.2f s (%s phase %.2f + finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
         "$r" "$s" "${tl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
+    elif [[ $w == p ]]; then
+      pa+=("$s"); pl+=("$(echo "$ph + $fin" | bc -l)")
+      printf "round %d  previous script  whole %8.2f s  load %8.2f s (%s phase %.2f + finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
+        "$r" "$s" "${pl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
     elif [[ $w == c ]]; then
       tcc+=("$s")
       printf "round %d  psql table, INSERT…SELECT, then indexes + keys  %8.2f s   rows %s\n" "$r" "$s" "$rows"
@@ -131,6 +145,13 @@ if (( ${#tcc[@]} > 0 )); then
   mcc=$(median "${tcc[@]}")
   printf "c: psql with the script's order (table, rows, then indexes + keys): %.2f s; mighost load / c = %.2fx\n" \
     "$mcc" "$(echo "$ml / $mcc" | bc -l)"
+fi
+if (( ${#pa[@]} > 0 )); then
+  printf "previous script: load %.2f s, whole run %.2f s; declared / previous: load %.3fx, whole run %.3fx\n" \
+    "$(median "${pl[@]}")" "$(median "${pa[@]}")" "$(echo "$ml / $(median "${pl[@]}")" | bc -l)" "$(echo "$ma / $(median "${pa[@]}")" | bc -l)"
+fi
+if (( ${#tcc[@]} > 0 )); then
+  printf "whole run / c = %.2fx\n" "$(echo "$ma / $(median "${tcc[@]}")" | bc -l)"
 fi
 printf "peak RSS (median): mighost %.1f MB, psql %.1f MB\n" "$(echo "$(median "${ra[@]}") / 1024" | bc -l)" \
   "$(echo "$(median "${rb[@]}") / 1024" | bc -l)"
