@@ -38,16 +38,8 @@ function commands.verify(def, values)
   local ok, err = pcall(R.conn.tx, R.conn, function()
     R.conn:exec("SET TRANSACTION READ ONLY")
     if def.prepare then def.prepare(R.ctx) end
-    R.sets, R.set_decls = {}, {}
-    for _, p in ipairs(def.phases) do
-      if not p.step then R.sets[p.name], R.set_decls[p.name] = phase.resolve(R, p), p end
-    end
-    for _, s in ipairs(def.sets) do R.sets[s.name], R.set_decls[s.name] = phase.resolve(R, s), s end
-    for _, name in ipairs(def.set_names) do
-      local c = phase.counts(R, R.sets[name], R.set_decls[name])
-      c.written = 0
-      counts[name] = c
-    end
+    phase.resolve_all(R)
+    counts = phase.count_all(R)
     results, failed = checks.run(R, {strict = true}, counts)
     error("verify: rollback", 0)
   end)

@@ -68,6 +68,44 @@ function phase.resolve(run, decl)
   return rs
 end
 
+--- Resolves every source set of the declaration (keyset phases, then `sets`) into run.sets,
+--- run.set_decls (name -> declaration) and run.exported_sets (their plain data, for workers). The
+--- same path serves run, verify and workers; a worker passes the exported data it received
+--- (`exported`), which needs none of the script's functions.
+function phase.resolve_all(run, exported)
+  local json = require "mighost.mig_json"
+  local def = run.def
+  run.sets, run.set_decls, run.exported_sets = {}, {}, json.array()
+  local given = {}
+  for _, e in ipairs(exported or {}) do given[e.name] = e end
+  local function add(decl)
+    local rs = phase.resolve(run, (exported and given[decl.name]) or decl)
+    run.sets[decl.name], run.set_decls[decl.name] = rs, decl
+    run.exported_sets[#run.exported_sets + 1] = phase.export(rs)
+  end
+  for _, p in ipairs(def.phases) do
+    if not p.step and (not exported or given[p.name]) then add(p) end
+  end
+  for _, s in ipairs(def.sets) do
+    if not exported or given[s.name] then add(s) end
+  end
+end
+
+--- counts.<set> = {source, migrated, rejected, written} for every set as the data stands now,
+--- plus the counts a step phase declares (done = rows its steps handled).
+function phase.count_all(run, written, done)
+  local counts = {}
+  for _, name in ipairs(run.def.set_names) do
+    local c = phase.counts(run, run.sets[name], run.set_decls[name])
+    c.written = (written and written[name]) or 0
+    counts[name] = c
+  end
+  for _, ph in ipairs(run.def.phases) do
+    if ph.step and ph.counts then counts[ph.name] = ph.counts(run.ctx, (done and done[ph.name]) or 0) end
+  end
+  return counts
+end
+
 --- The plain data of a resolved set (what a worker needs to rebuild it without the script's functions).
 function phase.export(rs)
   return {name = rs.name, from = rs.from, source_sql = rs.source_sql, keys = rs.keys, migrated_sql = rs.migrated_sql,

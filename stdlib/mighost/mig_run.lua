@@ -115,31 +115,7 @@ local function run_preconditions(R)
   return ok_all
 end
 
-local function resolve_sets(R)
-  R.sets, R.set_decls, R.exported_sets = {}, {}, json.array()
-  local function add(decl)
-    local rs = phase.resolve(R, decl)
-    R.sets[decl.name], R.set_decls[decl.name] = rs, decl
-    R.exported_sets[#R.exported_sets + 1] = phase.export(rs)
-  end
-  for _, p in ipairs(R.def.phases) do
-    if not p.step then add(p) end
-  end
-  for _, s in ipairs(R.def.sets) do add(s) end
-end
-
-local function compute_counts(R)
-  local counts = {}
-  for _, name in ipairs(R.def.set_names) do
-    local c = phase.counts(R, R.sets[name], R.set_decls[name])
-    c.written = R.written[name] or 0
-    counts[name] = c
-  end
-  for _, ph in ipairs(R.def.phases) do
-    if ph.step and ph.counts then counts[ph.name] = ph.counts(R.ctx, R.done[ph.name] or 0) end
-  end
-  return counts
-end
+local function compute_counts(R) return phase.count_all(R, R.written, R.done) end
 
 --- Records the end of the run (apply mode): checks, counts, status. In the caller's transaction.
 local function record(R)
@@ -225,7 +201,7 @@ local function body(R)
     if def.setup then def.setup(R.ctx) end
   end)
   R.durations.setup = sys.now() - t0
-  resolve_sets(R)
+  phase.resolve_all(R)
   local stopped
   for _, ph in ipairs(def.phases) do
     local status, reason = steps.run_phase(R, ph)

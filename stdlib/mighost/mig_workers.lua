@@ -137,10 +137,7 @@ function workers.worker_main(run, job)
     if p.name == job.phase then ph = p end
   end
   if not ph then error("worker: the script has no phase '" .. tostring(job.phase) .. "'", 0) end
-  run.sets = {}
-  for _, exported in pairs(job.sets or {}) do
-    run.sets[exported.name] = phase.resolve(run, exported)
-  end
+  phase.resolve_all(run, job.sets or {})
   local done, written, rejects, fixups = 0, {}, 0, 0
   run.on_batch = function(_, set, got, n, tallies)
     done = done + got
