@@ -260,14 +260,26 @@ end
 local RETRY = {["55P03"] = "lock timeout", ["40P01"] = "deadlock", ["40001"] = "serialization failure"}
 local DELAYS = {0.25, 0.5, 1, 2, 4}
 
+--- An SQL error raised by a phase's batch or step names the script's line of that phase: a
+--- batch that ends in `return ctx:…(…)` (a tail call) leaves no frame of the script behind.
+local function point_at_phase(e, ph)
+  local script = require "mighost.script"
+  if type(e) == "table" and e.sqlstate and type(e.text) == "string" and not e.declared_at and ph and ph.line
+      and script.path then
+    e.declared_at = script.path .. ":" .. ph.line
+    e.text = e.declared_at .. ": phase " .. ph.name .. ": " .. e.text
+  end
+  return e
+end
+
 --- Runs fn (one batch: a transaction); a lock timeout, deadlock or serialization failure rolls it
 --- back and retries it with backoff, then fails with a message a person can act on. The traceback
---- of the last error is kept in run.traceback.
-function context.with_retry(run, what, fn)
+--- of the last error is kept in run.traceback. ph: the phase whose batch this is.
+function context.with_retry(run, what, fn, ph)
   for attempt = 1, #DELAYS + 1 do
     local ok, err = xpcall(fn, function(e)
       run.traceback = debug.traceback("", 2)
-      return e
+      return point_at_phase(e, ph)
     end)
     if ok then
       run.traceback = nil  -- a retried error is not the story of a later failure

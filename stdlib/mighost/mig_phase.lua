@@ -326,7 +326,7 @@ function phase.run_part(run, ph, rs, part, index)
         new_part.done = (part.done or 0) + got
         ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part)
       end)
-    end)
+    end, ph)
     local tallies = context.take_pending(ctx, true)
     for k, v in pairs(new_part) do part[k] = v end
     after = part.last
@@ -352,7 +352,7 @@ function phase.run_steps(run, ph)
         ctx.phase = ph.name
         n = ph.step(ctx) or 0
       end)
-    end)
+    end, ph)
     local tallies = context.take_pending(ctx, true)
     if type(n) ~= "number" or n <= 0 then return "done" end
     run.on_batch(ph, nil, n, n, tallies)

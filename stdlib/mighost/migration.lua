@@ -172,6 +172,7 @@ local function normalise_phases(src, def)
       if p.main or not def.main_phase then def.main_phase = p end
     end
     p.label = p.label or p.name
+    p.line = line
     def.phases[i] = p
     def.order[#def.order + 1] = p.name
   end

@@ -77,3 +77,12 @@ test_22_declaration_errors() {
     has err.txt "bad_sql.lua:$(grep -n 'name = "items"' "$DECLARED/bad_sql.lua" | cut -d: -f1): phase items (as declared): ERROR 22012"
   expect "SQL error: the batch rolled back" eq "$(sql "$u" "SELECT count(*) FROM stock_b")" 0
 }
+
+test_23_tail_call_error_names_the_phase() {
+  local u
+  u=$(newdb fw_tail_call)
+  declared tail_call "$u"
+  expect "tail call: exit 1" eq "$?" 1
+  expect "tail call: the SQL error names the phase's line and the SQLSTATE" \
+    has err.txt "tail_call.lua:$(grep -n 'name = "items"' "$DECLARED/tail_call.lua" | cut -d: -f1): phase items: ERROR 42P01"
+}
