@@ -1,12 +1,14 @@
--- mighost.mig_gencheck: the checks that follow from a declared phase. Each compares the source
--- with the target through full keys (the target key the mapping fills, mig_meta's primary keys),
--- so none depends on the planner guessing well:
+-- mighost.mig_gencheck: the checks that follow from a declared phase. They compare the source with
+-- the target through full keys (the target key the mapping fills, mig_meta's primary keys), so
+-- none depends on the planner guessing well:
 --   <set>_accounted       every source row migrated or rejected (needs a complete run)
 --   no_double_resolution  no source row both migrated and rejected
---   <set>_values          every migrated row's columns equal the mapping (cast to the column types)
---   rejects_valid         every reject's reason is the first rule that holds for its row
+--   <set>_values          every migrated row's columns equal the mapping (as the column types)
 --   fixups_logged         every reference the migration nulled has its fixup row
--- A script renames one with `check_names = {values = "batch_values", …}`.
+--   rejects_valid         every reject's reason is the first rule that holds for its row
+-- The first four are counted in ONE pass over the source (hash joins with the target, the
+-- rejects, the referenced tables and the fixups), taken when the first of them runs; the pass's
+-- time is that check's duration. A script renames one with `check_names = {values = "…"}`.
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local mapping = require "mighost.mig_mapping"
@@ -21,57 +23,68 @@ local function keytext(m)
   return "concat_ws('|', " .. table.concat(parts, ", ") .. ")"
 end
 
-local function rejected(m)
-  return "EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration = " .. lit(m.def.name)
-    .. " AND r.source_table = " .. lit(m.name) .. " AND r.source_key = " .. keytext(m) .. ")"
+local function ledger_join(m, tbl, alias, extra)
+  return " LEFT JOIN mig_meta." .. tbl .. " " .. alias .. " ON " .. alias .. ".migration = " .. lit(m.def.name)
+    .. " AND " .. alias .. ".source_table = " .. lit(m.name) .. " AND " .. alias .. ".source_key = " .. keytext(m)
+    .. (extra or "")
 end
 
-local function resolved_join(m, ctx)
-  if m.update then return " WHERE (" .. m:migrated(ctx) .. ")" end
-  return " JOIN " .. schema.qualify(m.target) .. " t ON " .. m:match(ctx, "t")
-end
-
-local function source(m) return "(" .. m.source_sql .. ") s" end
-
-local function accounted(m)
-  return function(ctx)
-    return "SELECT count(*) FROM " .. source(m) .. " WHERE NOT (" .. m:migrated(ctx) .. ") AND NOT " .. rejected(m)
-  end
-end
-
-local function double_resolution(m)
-  return function(ctx)
-    local j = resolved_join(m, ctx)
-    return "SELECT count(*) FROM " .. source(m) .. j .. (m.update and " AND " or " WHERE ") .. rejected(m)
-  end
-end
-
-local function values(m)
-  return function(ctx)
-    local e, types = m:exprs(ctx), {}
-    for _, c in ipairs(schema.columns(ctx.db, m.target) or {}) do types[c.name] = c.type end
-    local refs, joins = {}, {}
-    for i, r in ipairs(m.refs) do
-      refs[r.column] = "r" .. i .. "." .. qi(r.key)
-      joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
-        .. " = (" .. e[r.column] .. ")"
+--- A migrated row differs from the mapping: compared as computed first, and only a row that
+--- differs is compared again with the values cast to the column types (a numeric(12,2) or
+--- timestamp(3) column holds the value rounded), so the casts cost nothing on a correct run.
+local function differs(m, ctx, e, refs)
+  local types = {}
+  for _, c in ipairs(schema.columns(ctx.db, m.target) or {}) do types[c.name] = c.type end
+  local left, raw, cast = {}, {}, {}
+  for _, col in ipairs(m.columns) do
+    if e[col] then
+      left[#left + 1] = "t." .. qi(col)
+      local v = refs[col] or ("(" .. e[col] .. ")")
+      raw[#raw + 1] = v
+      cast[#cast + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
     end
-    local left, raw, cast = {}, {}, {}
-    for _, col in ipairs(m.columns) do
-      if e[col] then
-        left[#left + 1] = "t." .. qi(col)
-        local v = refs[col] or ("(" .. e[col] .. ")")
-        raw[#raw + 1] = v
-        cast[#cast + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
-      end
+  end
+  local l = "ROW(" .. table.concat(left, ", ") .. ")"
+  return l .. " IS DISTINCT FROM ROW(" .. table.concat(raw, ", ") .. ") AND " .. l
+    .. " IS DISTINCT FROM ROW(" .. table.concat(cast, ", ") .. ")"
+end
+
+--- The one-pass query: accounted, double, values, fixups counts.
+local function pass_sql(m, ctx)
+  local e = m:exprs(ctx)
+  local joins, refs, unlogged = {}, {}, {}
+  local migrated
+  if m.update then
+    migrated = "(" .. m:migrated(ctx) .. ")"
+  else
+    joins[1] = " LEFT JOIN " .. schema.qualify(m.target) .. " t ON " .. m:match(ctx, "t")
+    migrated = "t.ctid IS NOT NULL"
+  end
+  joins[#joins + 1] = ledger_join(m, "rejects", "rj")
+  for i, r in ipairs(m.refs) do
+    refs[r.column] = "r" .. i .. "." .. qi(r.key)
+    joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
+      .. " = (" .. e[r.column] .. ")"
+    if not m.update then
+      joins[#joins + 1] = ledger_join(m, "fixups", "f" .. i, " AND f" .. i .. ".field = " .. lit(r.column))
+      unlogged[#unlogged + 1] = "((" .. e[r.column] .. ") IS NOT NULL AND t." .. qi(r.column) .. " IS NULL AND f"
+        .. i .. ".field IS NULL)"
     end
-    -- A row equal to the mapping as computed passes at once; only a row that differs is compared
-    -- again with the values cast to the column types (a numeric(12,2) or timestamp(3) column
-    -- holds the value rounded), so the casts cost nothing on a correct migration.
-    local l = "ROW(" .. table.concat(left, ", ") .. ")"
-    return "SELECT count(*) FROM " .. source(m) .. resolved_join(m, ctx) .. table.concat(joins)
-      .. " WHERE " .. l .. " IS DISTINCT FROM ROW(" .. table.concat(raw, ", ") .. ") AND " .. l
-      .. " IS DISTINCT FROM ROW(" .. table.concat(cast, ", ") .. ")"
+  end
+  local function count(cond) return "count(*) FILTER (WHERE " .. cond .. ")" end
+  return "SELECT " .. count("NOT (" .. migrated .. ") AND rj.source_key IS NULL") .. " AS accounted, "
+    .. count(migrated .. " AND rj.source_key IS NOT NULL") .. " AS double, "
+    .. (m.update and "0" or count(migrated .. " AND " .. differs(m, ctx, e, refs))) .. " AS values, "
+    .. (#unlogged > 0 and count(migrated .. " AND (" .. table.concat(unlogged, " OR ") .. ")") or "0") .. " AS fixups"
+    .. " FROM (" .. m.source_sql .. ") s" .. table.concat(joins)
+end
+
+--- The counts of the pass, taken once per run (ctx) and phase.
+local function pass(m)
+  local taken = setmetatable({}, {__mode = "k"})
+  return function(ctx, what)
+    if not taken[ctx] then taken[ctx] = ctx.db:query(pass_sql(m, ctx))[1] end
+    return taken[ctx][what]
   end
 end
 
@@ -82,25 +95,10 @@ local function rejects_valid(m)
     all_sql = all_sql and not r.lua
     codes[i] = lit(r.code)
   end
-  local head = "SELECT count(*) FROM mig_meta.rejects r JOIN " .. source(m) .. " ON " .. keytext(m)
+  local head = "SELECT count(*) FROM mig_meta.rejects r JOIN (" .. m.source_sql .. ") s ON " .. keytext(m)
     .. " = r.source_key WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
   if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
   return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
-end
-
-local function fixups_logged(m)
-  return function(ctx)
-    local e, joins, any = m:exprs(ctx), {}, {}
-    for i, r in ipairs(m.refs) do
-      -- one hash join per rule on mig_meta.fixups' whole key (small), not a probe per row
-      joins[i] = " LEFT JOIN mig_meta.fixups f" .. i .. " ON f" .. i .. ".migration = " .. lit(m.def.name)
-        .. " AND f" .. i .. ".source_table = " .. lit(m.name) .. " AND f" .. i .. ".source_key = " .. keytext(m)
-        .. " AND f" .. i .. ".field = " .. lit(r.column)
-      any[i] = "((" .. e[r.column] .. ") IS NOT NULL AND t." .. qi(r.column) .. " IS NULL AND f" .. i .. ".field IS NULL)"
-    end
-    return "SELECT count(*) FROM " .. source(m) .. resolved_join(m, ctx) .. table.concat(joins)
-      .. " WHERE " .. table.concat(any, " OR ")
-  end
 end
 
 --- The generated checks of the declared phases `list` (mig_mapping objects), in phase order.
@@ -109,16 +107,18 @@ function gen.checks(list)
   local single = #list == 1
   for _, m in ipairs(list) do
     if m.from == m.def.ledger then
-      local n = m.check_names
-      local function name(kind, plain)
-        return n[kind] or ((single and plain) or (m.name .. "_" .. (plain or kind)))
+      local n, counts = m.check_names, pass(m)
+      local function name(kind, plain) return n[kind] or (single and plain) or (m.name .. "_" .. plain) end
+      local function add(c, what)
+        c.generated = m.line
+        if what then c.fn = function(ctx) return counts(ctx, what) end end
+        out[#out + 1] = c
       end
-      local function add(c) c.generated = m.line; out[#out + 1] = c end
-      add {name = n.accounted or (m.name .. "_accounted"), sql = accounted(m), needs = "complete"}
-      add {name = name("no_double_resolution", "no_double_resolution"), sql = double_resolution(m)}
-      if not m.update then add {name = n.values or (m.name .. "_values"), sql = values(m)} end
+      add({name = n.accounted or (m.name .. "_accounted"), needs = "complete"}, "accounted")
+      add({name = name("no_double_resolution", "no_double_resolution")}, "double")
+      if not m.update then add({name = n.values or (m.name .. "_values")}, "values") end
+      if #m.refs > 0 and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
       if #m.rules > 0 then add {name = name("rejects", "rejects_valid"), sql = rejects_valid(m)} end
-      if #m.refs > 0 and not m.update then add {name = name("fixups", "fixups_logged"), sql = fixups_logged(m)} end
     end
   end
   return out

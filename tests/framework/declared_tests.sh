@@ -86,3 +86,22 @@ test_23_tail_call_error_names_the_phase() {
   expect "tail call: the SQL error names the phase's line and the SQLSTATE" \
     has err.txt "tail_call.lua:$(grep -n 'name = "items"' "$DECLARED/tail_call.lua" | cut -d: -f1): phase items: ERROR 42P01"
 }
+
+test_24_generated_checks_fail_on_damage() {
+  local u rc x
+  u=$(newdb fw_decl_damage)
+  declared items "$u"
+  x=$(sql "$u" "SELECT source_key FROM mig_meta.fixups ORDER BY source_key LIMIT 1")
+  sql "$u" "UPDATE stock_d SET price = price + 1 WHERE item_id = 'it-0002';
+            DELETE FROM stock_d WHERE item_id = 'it-0003';
+            DELETE FROM mig_meta.fixups WHERE source_key = '$x';
+            INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, row_data, run_id) VALUES ('declared', 'items', 'it-0001', 'negative_quantity', '{}', 1);
+            UPDATE mig_meta.rejects SET reason = 'bogus' WHERE source_key = (SELECT min(source_key) FROM mig_meta.rejects WHERE source_key <> 'it-0001')"
+  "$MIGHOST" verify "$DECLARED/items.lua" --db "$u" > out.txt 2> err.txt; rc=$?
+  expect "damaged target: verify exits 3" eq "$rc" 3
+  expect "a changed value fails items_values" has out.txt '^CHECK items_values FAIL expected=0 actual=1 '
+  expect "a deleted row fails items_accounted" has out.txt '^CHECK items_accounted FAIL expected=0 actual=1 '
+  expect "a deleted fixup fails fixups_logged" has out.txt '^CHECK fixups_logged FAIL expected=0 actual=1 '
+  expect "a reject of a migrated row fails no_double_resolution" has out.txt '^CHECK no_double_resolution FAIL expected=0 actual=1 '
+  expect "a wrong reason (and that reject) fail rejects_valid" has out.txt '^CHECK rejects_valid FAIL expected=0 actual=2 '
+}
