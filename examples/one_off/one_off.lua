@@ -29,6 +29,7 @@ local m = migration.define {
   name = "one_off",
   description = "orders_legacy -> orders (amounts checked, vanished customers cleared)",
   options = {batch_size = {default = 5000}},
+  backup = {"orders_legacy", copy = false},   -- the source stays as it is: a file backup with --backup-dir only
 
   target_ddl = TARGET_DDL,
 
