@@ -11,7 +11,8 @@ namespace mighost::bind {
 
 namespace {
 
-char k_default_conninfo;
+/// Registry key of the connect defaults: a table {conninfo = s, read_only = b}.
+char k_connect_defaults;
 
 lua_connection** connection_slot(lua_State* L, int idx)
 {
@@ -41,23 +42,36 @@ int error_tostring(lua_State* L)
   return 1;
 }
 
+/// The state's connect defaults (none set: no --db, default session).
+connect_defaults defaults_of(lua_State* L)
+{
+  connect_defaults d;
+  lua_pushlightuserdata(L, &k_connect_defaults);
+  lua_rawget(L, LUA_REGISTRYINDEX);
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "conninfo");
+    if (lua_isstring(L, -1)) d.conninfo = lua_tostring(L, -1);
+    lua_getfield(L, -2, "read_only");
+    d.session.read_only = lua_toboolean(L, -1);
+    lua_pop(L, 2);
+  }
+  lua_pop(L, 1);
+  return d;
+}
+
 int db_connect(lua_State* L)
 {
   return lua::protect(L, [&] {
-    std::string conninfo;
-    if (lua_isnoneornil(L, 1)) {
-      lua_pushlightuserdata(L, &k_default_conninfo);
-      lua_rawget(L, LUA_REGISTRYINDEX);
-      conninfo = pg::default_conninfo(lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
-      lua_pop(L, 1);
-    } else {
-      conninfo = luaL_checkstring(L, 1);
-    }
+    bool given = !lua_isnoneornil(L, 1);
+    std::string conninfo = given ? luaL_checkstring(L, 1) : "";
+    connect_defaults defaults = defaults_of(L);
+    if (!given) conninfo = pg::default_conninfo(defaults.conninfo);
     auto** slot = static_cast<lua_connection**>(lua_newuserdata(L, sizeof(lua_connection*)));
     *slot = nullptr;
     luaL_getmetatable(L, k_connection_meta);
     lua_setmetatable(L, -2);
-    *slot = new lua_connection(conninfo);  // a throw leaves a null slot that __gc ignores
+    // A throw leaves a null slot that __gc ignores.
+    *slot = new lua_connection(conninfo, defaults.session);
     return 1;
   });
 }
@@ -243,10 +257,14 @@ lua_connection& check_connection(lua_State* L, int idx)
   return **slot;
 }
 
-void set_default_conninfo(lua_State* L, const std::string& conninfo)
+void set_connect_defaults(lua_State* L, const connect_defaults& defaults)
 {
-  lua_pushlightuserdata(L, &k_default_conninfo);
-  lua_pushlstring(L, conninfo.data(), conninfo.size());
+  lua_pushlightuserdata(L, &k_connect_defaults);
+  lua_createtable(L, 0, 2);
+  lua_pushlstring(L, defaults.conninfo.data(), defaults.conninfo.size());
+  lua_setfield(L, -2, "conninfo");
+  lua_pushboolean(L, defaults.session.read_only);
+  lua_setfield(L, -2, "read_only");
   lua_rawset(L, LUA_REGISTRYINDEX);
 }
 

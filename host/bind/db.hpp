@@ -22,7 +22,7 @@ inline constexpr const char* k_reader_meta = "mighost.db.CopyReader";
 class lua_connection : public type_source
 {
 public:
-  explicit lua_connection(const std::string& conninfo) : m_conn(conninfo) {}
+  lua_connection(const std::string& conninfo, const pg::session_options& opts) : m_conn(conninfo, opts) {}
   pg::connection& conn() { return m_conn; }
   const type_info& info(Oid type) override;
   /// Result column types of a query, without running it (describe of the unnamed statement).
@@ -38,8 +38,15 @@ private:
 /// luaopen for `mighost.db`.
 int open_db(lua_State* L);
 
-/// The connection string db.connect() uses when given none (the operator's --db).
-void set_default_conninfo(lua_State* L, const std::string& conninfo);
+/// What the CLI decides for every connection a state opens through db.connect().
+struct connect_defaults
+{
+  std::string conninfo;         ///< used when db.connect() is given none (the operator's --db)
+  pg::session_options session;  ///< applied to every connection, whatever its conninfo
+};
+
+/// Sets the state's connect defaults (read by db.connect(); Lua cannot change them).
+void set_connect_defaults(lua_State* L, const connect_defaults& defaults);
 
 /// Checks that argument `idx` is an open connection.
 lua_connection& check_connection(lua_State* L, int idx);

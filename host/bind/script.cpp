@@ -4,11 +4,16 @@
 
 #include "lua/stdlib.hpp"
 
+#include <new>
+
 namespace mighost::bind {
 
 namespace {
 
+/// Registry key of the state's script_info: a full userdata, destroyed with the state.
 char k_info;
+
+static_assert(alignof(script_info) <= alignof(double), "Lua userdata is only aligned for doubles");
 
 std::string dir_of(const std::string& path)
 {
@@ -46,20 +51,60 @@ void set(lua_State* L, const char* key, const std::string& v)
   lua_setfield(L, -2, key);
 }
 
+/// __gc of the registry's copy of the script facts.
+int info_gc(lua_State* L)
+{
+  static_cast<script_info*>(lua_touserdata(L, 1))->~script_info();
+  return 0;
+}
+
+/// Copies `info` into the state: a caller's temporary (or a worker's local) is then enough.
+void store_info(lua_State* L, const script_info& info)
+{
+  lua_pushlightuserdata(L, &k_info);
+  void* mem = lua_newuserdata(L, sizeof(script_info));
+  new (mem) script_info(info);  // before the metatable: a throw leaves nothing for __gc to destroy
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, info_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+}
+
 } // namespace
 
-int open_script(lua_State* L)
+const char* command_name(script_command c) noexcept
+{
+  switch (c) {
+  case script_command::run: return "run";
+  case script_command::verify: return "verify";
+  case script_command::rollback: return "rollback";
+  }
+  return "run";
+}
+
+const script_info* script_info_of(lua_State* L)
 {
   lua_pushlightuserdata(L, &k_info);
   lua_rawget(L, LUA_REGISTRYINDEX);
   auto* info = static_cast<const script_info*>(lua_touserdata(L, -1));
   lua_pop(L, 1);
+  return info;
+}
+
+int open_script(lua_State* L)
+{
+  const script_info* info = script_info_of(L);
   lua_newtable(L);
   if (info) {
     set(L, "path", info->path);
     set(L, "name", name_of(info->path));
     set(L, "dir", dir_of(info->path));
     if (!info->db.empty()) set(L, "db", info->db);
+    lua_pushstring(L, command_name(info->command));
+    lua_setfield(L, -2, "command");
+    lua_pushboolean(L, info->read_only);
+    lua_setfield(L, -2, "read_only");
     lua_createtable(L, static_cast<int>(info->args.size()), 0);
     for (std::size_t i = 0; i < info->args.size(); ++i) {
       lua_pushlstring(L, info->args[i].data(), info->args[i].size());
@@ -74,11 +119,11 @@ int open_script(lua_State* L)
 
 void prepare_state(lua::state& L, const script_info& info)
 {
-  // The info outlives the state: the caller owns both for the whole run.
-  lua_pushlightuserdata(L, &k_info);
-  lua_pushlightuserdata(L, const_cast<script_info*>(&info));
-  lua_rawset(L, LUA_REGISTRYINDEX);
-  set_default_conninfo(L, info.db);
+  store_info(L, info);
+  connect_defaults defaults;
+  defaults.conninfo = info.db;
+  defaults.session.read_only = info.read_only;
+  set_connect_defaults(L, defaults);
   lua::register_preload(L, {{"mighost.db", open_db},
                             {"mighost.log", open_log},
                             {"mighost.sys", open_sys},

@@ -2,10 +2,11 @@
 //
 // The main state calls worker.start{script, args, db, jobs}; every job (a string, JSON by the
 // framework's convention) gets a thread that builds a state exactly like the main one
-// (prepare_state), marks it as a worker, loads the script and runs its main chunk. The chunk sees
-// worker.job() and returns its result as a string. Progress counters and a stop flag are shared
-// through atomics; nothing else crosses threads. A worker's error never leaves its thread: it
-// comes back to the main state as text with its traceback.
+// (prepare_state, with the main state's command and read-only sessions), marks it as a worker,
+// loads the script and runs its main chunk. The chunk sees worker.job() and returns its result
+// as a string. Progress counters and a stop flag are shared through atomics; nothing else
+// crosses threads. A worker's error never leaves its thread: it comes back to the main state as
+// text with its traceback.
 #include "bind/modules.hpp"
 
 #include "lua/barrier.hpp"
@@ -69,7 +70,7 @@ void run_worker(pool* p, slot* s, int index)
 {
   try {
     worker_context wc{p, s, index};
-    script_info info = p->info;  // the state keeps a pointer to it: it must outlive the state
+    const script_info& info = p->info;
     lua::state L;
     prepare_state(L, info);
     lua_pushlightuserdata(L, &k_context);
@@ -160,6 +161,12 @@ int worker_start(lua_State* L)
   return lua::protect(L, [&] {
     auto p = std::make_unique<pool>();
     p->info = script_info{script, args, db};
+    // The command and read-only sessions are the host's, never the caller's: a worker started
+    // under verify writes no more than the main state can.
+    if (const script_info* parent = script_info_of(L)) {
+      p->info.command = parent->command;
+      p->info.read_only = parent->read_only;
+    }
     for (auto& j : jobs) {
       p->slots.push_back(std::make_unique<slot>());
       p->slots.back()->job = std::move(j);

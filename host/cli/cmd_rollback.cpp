@@ -28,8 +28,7 @@ public:
   int run(CLI::App& sub, global_options& global) override
   {
     check_db_flag("--db", m_opts.db);
-    // The framework (stdlib/mighost/migration.lua) reads the command from this hidden option.
-    m_opts.script_args = {"--mighost-command=rollback"};
+    m_opts.command = bind::script_command::rollback;
     if (m_yes) m_opts.script_args.push_back("--yes");
     for (auto& a : sub.remaining()) m_opts.script_args.push_back(a);
     m_opts.script_args.insert(m_opts.script_args.end(), global.passthrough.begin(), global.passthrough.end());

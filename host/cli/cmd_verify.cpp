@@ -2,9 +2,6 @@
 #include "cli/command.hpp"
 #include "cli/script_runner.hpp"
 
-#include <cstdlib>
-#include <string>
-
 namespace mighost::cli {
 
 namespace {
@@ -27,25 +24,14 @@ public:
   int run(CLI::App& sub, global_options& global) override
   {
     check_db_flag("--db", m_opts.db);
-    // The framework (stdlib/mighost/migration.lua) reads the command from this hidden option.
-    m_opts.script_args = {"--mighost-command=verify"};
-    for (auto& a : sub.remaining()) m_opts.script_args.push_back(a);
+    m_opts.command = bind::script_command::verify;
+    // verify promises not to change the database, whatever the script is: every session it opens
+    // (workers' too) is read-only, so a plain script that writes fails with SQLSTATE 25006. The
+    // framework's verify also runs its checks in a READ ONLY transaction.
+    m_opts.read_only = true;
+    m_opts.script_args = sub.remaining();
     m_opts.script_args.insert(m_opts.script_args.end(), global.passthrough.begin(), global.passthrough.end());
-    read_only_sessions();
     return run_script(m_opts);
-  }
-
-  /// verify promises not to change the database, whatever the script is: every session the
-  /// script opens starts with default_transaction_read_only (libpq adds PGOPTIONS to each
-  /// connection), so a plain script that writes fails with SQLSTATE 25006 instead of writing.
-  /// A --db URL with its own `options=` parameter replaces PGOPTIONS; the framework's verify
-  /// also runs its checks in a READ ONLY transaction.
-  static void read_only_sessions()
-  {
-    const char* old = std::getenv("PGOPTIONS");
-    std::string opts = old ? std::string(old) + " " : std::string();
-    opts += "-c default_transaction_read_only=on";
-    ::setenv("PGOPTIONS", opts.c_str(), 1);
   }
 
 private:

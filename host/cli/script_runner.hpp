@@ -1,5 +1,7 @@
 #pragma once
 /// @file Running one Lua script in a fresh state: shared by run and the commands built on it.
+#include "bind/modules.hpp"
+
 #include <string>
 #include <vector>
 
@@ -14,6 +16,8 @@ struct run_options
   bool sandbox = false;
   std::vector<std::string> fixtures;
   bool keep_sandbox = false;
+  bind::script_command command = bind::script_command::run;  ///< `script.command`
+  bool read_only = false;  ///< every session the script opens is read-only (`script.read_only`)
 };
 
 /// Compiles the script (a syntax error is reported before any database is touched), starts a

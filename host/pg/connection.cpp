@@ -50,7 +50,8 @@ long long result::affected_rows() const noexcept
   return (n && *n) ? std::atoll(n) : 0;
 }
 
-connection::connection(const std::string& conninfo) : m_masked(mask_password(conninfo))
+connection::connection(const std::string& conninfo, const session_options& opts)
+  : m_masked(mask_password(conninfo))
 {
   if (auto err = conninfo_error(conninfo))
     throw sql_error({"FATAL", "08001", "invalid connection string: " + *err, "", "", "", "", 0});
@@ -72,6 +73,9 @@ connection::connection(const std::string& conninfo) : m_masked(mask_password(con
   // Name the session so a refused second runner can say who holds the lock.
   const char* app = PQparameterStatus(m_pg, "application_name");
   if (!app || !*app) exec("SET application_name = 'mighost'");
+  // A SET after the startup packet, not `-c` in the startup options: a connection string's own
+  // `options=` (or PGOPTIONS) replaces the startup options and could turn read-only off unseen.
+  if (opts.read_only) exec("SET default_transaction_read_only = on");
 }
 
 connection::~connection() { close(); }

@@ -32,13 +32,22 @@ struct param
   bool is_null = false;
 };
 
+/// What a session is set to right after it connects, whatever its connection string says.
+struct session_options
+{
+  /// Every transaction starts READ ONLY (default_transaction_read_only = on): a write fails with
+  /// SQLSTATE 25006. A guard against writing by mistake, not a sandbox: the session's own SET,
+  /// RESET ALL or BEGIN READ WRITE can still lift it.
+  bool read_only = false;
+};
+
 /// A PostgreSQL session. Not thread-safe: one thread (one Lua state) owns it.
 class connection
 {
 public:
-  /// Connects with a libpq URL or key=value string ("" = libpq environment). Throws sql_error
-  /// (sqlstate 08001) with the password masked out of the message.
-  explicit connection(const std::string& conninfo);
+  /// Connects with a libpq URL or key=value string ("" = libpq environment) and applies `opts`.
+  /// Throws sql_error (sqlstate 08001) with the password masked out of the message.
+  explicit connection(const std::string& conninfo, const session_options& opts = {});
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;

@@ -6,8 +6,9 @@
 --   return m:main()
 --
 -- The contract is ../shared/spec/README.md; the declaration API is documented in stdlib/README.md
--- (## mighost.migration). This file validates the declaration and dispatches a command line to the
--- run (mig_run), verify / rollback (mig_commands) or a worker thread (mig_workers).
+-- (## mighost.migration). This file validates the declaration, parses the script's options and
+-- dispatches on the host's command (script.command) to the run (mig_run), verify / rollback
+-- (mig_commands) or a worker thread (mig_workers).
 local script = require "mighost.script"
 local options = require "mighost.mig_options"
 local decl = require "mighost.mig_decl"
@@ -118,7 +119,6 @@ local function build_options(src, def)
   end
   list[#list + 1] = {name = "help", type = "bool", hidden = true}
   list[#list + 1] = {name = "yes", type = "bool", hidden = true}
-  list[#list + 1] = {name = "mighost_command", type = "enum", choices = {"run", "verify", "rollback"}, hidden = true}
   return list
 end
 
@@ -285,7 +285,8 @@ function Migration:usage()
   return string.format("usage: mighost run %s [options]", script.path or (self.name .. ".lua"))
 end
 
---- Parses the script's arguments and runs the requested command. Returns the exit code.
+--- Parses the script's arguments and runs the command the host says (script.command). Returns the
+--- exit code.
 function Migration:main()
   local values, given, err = options.parse(self.option_list, script.args or {})
   if not values then
@@ -300,8 +301,8 @@ function Migration:main()
   local worker = require "mighost.worker"
   local job = worker.job()
   if job then return require("mighost.mig_run").worker(self, values, job) end
-  if values.mighost_command == "verify" then return require("mighost.mig_commands").verify(self, values) end
-  if values.mighost_command == "rollback" then return require("mighost.mig_commands").rollback(self, values) end
+  if script.command == "verify" then return require("mighost.mig_commands").verify(self, values) end
+  if script.command == "rollback" then return require("mighost.mig_commands").rollback(self, values) end
   return require("mighost.mig_run").run(self, values, given)
 end
 

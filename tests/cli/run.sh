@@ -140,6 +140,13 @@ mh args run "$HERE/cli_args.lua" one --two 3 'with space' '' -- --db x --sandbox
 check "arguments after the script name and after -- reach script.args" \
   all "rc_is 0" "has out 'args=one|--two|3|with space||--db|x|--sandbox#8'" "has out name=cli_args"
 
+mh hidden_command run "$HERE/../../examples/demo/demo.lua" --mighost-command=verify
+check "--mighost-command=verify is no option of a migration: the usage error (64) names it" \
+  all "rc_is 64" "has err 'unknown option --mighost-command'" "lacks out CHECK"
+mh hidden_command_sep run "$HERE/../../examples/demo/demo.lua" --mighost-command rollback
+check "--mighost-command rollback (separate value) is refused the same way" \
+  all "rc_is 64" "has err 'unknown option --mighost-command'"
+
 LAST=require
 (cd / && timeout -s KILL 60 "$MIGHOST" run "$HERE/cli_require.lua" >"$WORK/$LAST.out" 2>"$WORK/$LAST.err")
 RC=$?
@@ -191,10 +198,31 @@ if wait_text "$WORK/sandbox.out" "postgresql://" 120; then
   check "verify on a plain script that writes: refused by the read-only session (25006), nothing written" \
     all '[ "$RC" -ne 0 ]' "has err 25006" "lacks out 'wrote cli_verify_probe'" \
     "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NULL\")\" = t ]"
+  # A URL that asks for read-write sessions itself: verify must stay read-only all the same.
+  RW_OPTS='options=-c%20default_transaction_read_only%3Doff'
+  case $URL in *\?*) RW_URL="$URL&$RW_OPTS" ;; *) RW_URL="$URL?$RW_OPTS" ;; esac
+  mh verify_plain_rw verify "$HERE/cli_writes.lua" --db "$RW_URL"
+  check "verify with a --db URL whose options= turns read-only off: still 25006, nothing written" \
+    all '[ "$RC" -ne 0 ]' "has err 25006" "lacks out 'wrote cli_verify_probe'" \
+    "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NULL\")\" = t ]"
   mh run_plain run "$HERE/cli_writes.lua" --db "$URL"
   check "run of the same script writes (the verify case above could fail)" \
     all "rc_is 0" "has out 'wrote cli_verify_probe'" \
     "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NOT NULL\")\" = t ]"
+
+  for cmd in run verify rollback; do
+    ro=false session=off
+    [ "$cmd" = verify ] && ro=true session=on
+    mh "command_$cmd" "$cmd" "$HERE/cli_command.lua" --db "$URL" "$cmd"
+    check "under $cmd: script.command = \"$cmd\", script.read_only = $ro, sessions read-only $session (a worker's too)" \
+      all "rc_is 0" "has out 'command=$cmd read_only=$ro session=$session'"
+  done
+  mh command_verify_rw verify "$HERE/cli_command.lua" --db "$RW_URL" verify
+  check "under verify with a URL whose options= turns read-only off: sessions still read-only" \
+    all "rc_is 0" "has out 'command=verify read_only=true session=on'"
+  mh command_run_ro run "$HERE/cli_command.lua" --db "${RW_URL%off}on" run
+  check "a URL's options= does reach the session (so the case above asked for read-write)" \
+    all "rc_is 0" "has out 'command=run read_only=false session=on'"
 
   kill -INT "$SANDBOX_PID"
   EXIT_RC=x
