@@ -93,10 +93,7 @@ function stream.batch(m, ctx, rows)
   end
   local exprs, joins = {}, {}
   for _, c in ipairs(m.columns) do exprs[c] = "st." .. qi(c) end
-  for i, r in ipairs(m.refs) do
-    joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
-      .. " = st." .. qi(r.column)
-  end
+  for i, r in ipairs(m.refs) do joins[#joins + 1] = msql.ref_join(m, ctx, i, "st." .. qi(r.column)) end
   local from = qi(stage) .. " st" .. table.concat(joins)
   local function ref(i) return "r" .. i .. "." .. qi(m.refs[i].key) end
   local fix = msql.fixups_select(m, exprs, "st.__mig_key", from, ref, nil)
