@@ -15,13 +15,14 @@ end
 --- The batch's rows, read once (alias s): the source columns, the index of the reject rule that
 --- applies (__mig_rule, NULL when the row migrates), the row as jsonb for a reject, and per
 --- reference rule the referenced key that exists (__mig_ref<i>).
---- True when the referenced table holds more rows than a batch: its key's index is then probed
+--- True when the referenced table holds many times the rows of a batch (hashing it costs about a
+--- quarter of a per-row index probe per row): its key's index is then probed
 --- per row (a LATERAL subquery kept apart by OFFSET 0) instead of hashing the whole table for
 --- every batch, which on a 50k-row table cost more than the batch's own insert.
 local function probe_per_row(m, ctx, r)
   r.rows = r.rows or tonumber(ctx.db:scalar("SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = to_regclass($1)",
     schema.qualify(r.table))) or 0
-  return r.rows > (ctx.options.batch_size or 0)
+  return r.rows > 4 * (ctx.options.batch_size or 0)
 end
 
 --- The join that finds the referenced key of the row's mapped value (alias r<i>).
