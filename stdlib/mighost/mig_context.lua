@@ -71,6 +71,15 @@ end
 local Ctx = {}
 Ctx.__index = Ctx
 
+--- Counts rejects / fixups / rows written for another set into the running batch's tallies
+--- (ctx.batch, a mig_batch; none outside a phase, e.g. in finalize: nothing is tallied there).
+local function tally(ctx, what, n, set)
+  local b = ctx.batch
+  if not b then return end
+  if what == "written" then b.tallies.written[set] = (b.tallies.written[set] or 0) + n
+  else b.tallies[what] = b.tallies[what] + n end
+end
+
 --- A new ctx. run: {def, values, conns, run_id, dry_run, shared, worker}.
 function context.new_ctx(run)
   local def = run.def
@@ -85,7 +94,6 @@ function context.new_ctx(run)
     worker = run.worker,
     log = log,
     _run = run,
-    _pending = {rejects = 0, fixups = 0, written = {}},
   }, Ctx)
   for name, c in pairs(run.conns) do
     if ctx[name] == nil then ctx[name] = c end
@@ -161,7 +169,7 @@ function Ctx:reject(row, code, detail, set)
   local n = ledger.reject(self.db, {migration = self.name, set = rs.name, key = key, reason = code,
     detail = detail ~= nil and context.value_text(detail) or nil, row_json = row_json, run_id = self.run_id,
     row_sql = same and lookup or nil, row_params = same and params or nil})
-  self._pending.rejects = self._pending.rejects + n
+  tally(self, "rejects", n)
   return n
 end
 
@@ -186,7 +194,7 @@ end
 --- the source row). Returns the number of rejects inserted.
 function Ctx:reject_rows(set, sql, ...)
   local n = self.db:exec(rejects_insert(self, set_of(self, set, "reject_rows"), sql), ...)
-  self._pending.rejects = self._pending.rejects + n
+  tally(self, "rejects", n)
   return n
 end
 
@@ -195,7 +203,7 @@ function Ctx:fixup(row, field, rule, old, new, set)
   local rs = set_of(self, set, "fixup")
   local n = ledger.fixup(self.db, {migration = self.name, set = rs.name, key = context.key_text(rs, row, "ctx:fixup"),
     field = field, rule = rule, old = context.value_text(old), new = context.value_text(new), run_id = self.run_id})
-  self._pending.fixups = self._pending.fixups + n
+  tally(self, "fixups", n)
   return n
 end
 
@@ -203,7 +211,7 @@ end
 --- source_key, field, rule, old_value, new_value (text; insert if absent). Returns the rows inserted.
 function Ctx:fixup_rows(set, sql, ...)
   local n = self.db:exec(fixups_insert(self, set_of(self, set, "fixup_rows"), sql), ...)
-  self._pending.fixups = self._pending.fixups + n
+  tally(self, "fixups", n)
   return n
 end
 
@@ -229,24 +237,15 @@ function Ctx:write_batch(spec, ...)
   part("__fixups", spec.fixups and fixups_insert(self, rs, spec.fixups))
   part("__written", spec.write)
   local r = self.db:query((#ctes > 0 and ("WITH " .. table.concat(ctes, ", ")) or "") .. " SELECT " .. table.concat(counts, ", "), ...)[1]
-  self._pending.rejects = self._pending.rejects + tonumber(r.__rejects)
-  self._pending.fixups = self._pending.fixups + tonumber(r.__fixups)
+  tally(self, "rejects", tonumber(r.__rejects))
+  tally(self, "fixups", tonumber(r.__fixups))
   return tonumber(r.__written)
 end
 
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers
 --- updated in the batch of their task). The phase's own written count is the batch's return value.
 function Ctx:written(set, n)
-  local w = self._pending.written
-  w[set] = (w[set] or 0) + (n or 1)
-end
-
---- Takes the batch's pending tallies (after its commit) or drops them (after its rollback).
-function context.take_pending(ctx, keep)
-  local p = ctx._pending
-  ctx._pending = {rejects = 0, fixups = 0, written = {}}
-  if keep then return p end
-  return nil
+  tally(self, "written", n or 1, set)
 end
 
 --- Why the run should stop at this batch boundary, or nil.

@@ -3,7 +3,6 @@
 -- for workers, step phases (a function called until it has nothing left), and the counts.
 local db = require "mighost.db"
 local context = require "mighost.mig_context"
-local ledger = require "mighost.mig_ledger"
 
 local phase = {}
 
@@ -272,18 +271,12 @@ function phase.split(rs, n)
   return parts
 end
 
-local function copy(t)
-  local c = {}
-  for k, v in pairs(t) do c[k] = v end
-  return c
-end
-
 --- Runs the batches of one part until it is exhausted, the budget (--limit) is spent, or a stop
 --- is asked for. run: {conns, def, ctx, run_id, batch_size, budget, on_batch(ph, rs, got, written,
 --- tallies)}. A window without pending rows costs no transaction and no checkpoint (a repeated or
 --- resumed run walks past resolved rows cheaply). Returns "done", "limit" or "stopped" and the reason.
 function phase.run_part(run, ph, rs, part, index)
-  local ctx, target = run.ctx, run.conns[run.def.ledger]
+  local batch = require "mighost.mig_batch"
   local after = part.last or part.lo
   if part.complete then return "done" end
   while true do
@@ -294,45 +287,12 @@ function phase.run_part(run, ph, rs, part, index)
       want = math.min(want, run.budget.left)
       if want <= 0 then return "limit" end
     end
-    local got, written, new_part, last, size = 0, 0, nil, nil, 0
-    local what = string.format("phase %s, batch after key %s", ph.name, after and table.concat(after, "|") or "(start)")
-    context.with_retry(run, what, function()
-      context.take_pending(ctx, false)
-      local rows
-      local opts = {range = ph.fetch == "range", all_pending = part.all_pending}
-      if rs.conn ~= target then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
-      target:tx(function()
-        if not rows then rows, last, size = phase.fetch(rs, after, part.hi, want, opts) end
-        got = rows.count or #rows
-        new_part = copy(part)
-        new_part.complete = size < want
-        if got == 0 then
-          new_part.last = last or part.last
-          -- only the end of the part is worth recording (a set without a pending predicate resumes from it)
-          if new_part.complete and not part.complete then
-            ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part)
-          end
-          return
-        end
-        ctx.phase = rs.name
-        ctx.window = phase.window(rs, target, after, last, part.all_pending)
-        written = ph.batch(ctx, rows) or 0
-        ctx.window = nil
-        if type(written) ~= "number" then
-          error(string.format("phase %s: batch must return the number of rows it wrote (got %s)", ph.name,
-            type(written)), 0)
-        end
-        new_part.last = last
-        new_part.done = (part.done or 0) + got
-        ledger.set_part_checkpoint(target, run.run_id, ph.name, index, new_part)
-      end)
-    end, ph)
-    local tallies = context.take_pending(ctx, true)
-    for k, v in pairs(new_part) do part[k] = v end
+    local b = batch.keyset(run, ph, rs, part, index, after, want):run_keyset()
+    for k, v in pairs(b.new_part) do part[k] = v end
     after = part.last
-    if got > 0 then
-      if run.budget then run.budget.left = run.budget.left - got end
-      run.on_batch(ph, rs, got, written, tallies)
+    if b.got > 0 then
+      if run.budget then run.budget.left = run.budget.left - b.got end
+      run.on_batch(ph, rs, b.got, b.written, b.tallies)
     end
     if part.complete then return "done" end
   end
@@ -341,21 +301,13 @@ end
 --- Runs a step phase: ph.step(ctx) in its own transaction, again and again, until it returns 0/nil
 --- (nothing left) or a stop is asked for. Returns "done"/"stopped" and the reason.
 function phase.run_steps(run, ph)
-  local ctx, target = run.ctx, run.conns[run.def.ledger]
+  local batch = require "mighost.mig_batch"
   while true do
     local reason = context.stop_reason(run)
     if reason then return "stopped", reason end
-    local n = 0
-    context.with_retry(run, "phase " .. ph.name .. " step", function()
-      context.take_pending(ctx, false)
-      target:tx(function()
-        ctx.phase = ph.name
-        n = ph.step(ctx) or 0
-      end)
-    end, ph)
-    local tallies = context.take_pending(ctx, true)
-    if type(n) ~= "number" or n <= 0 then return "done" end
-    run.on_batch(ph, nil, n, n, tallies)
+    local b = batch.step(run, ph):run_step()
+    if b.got <= 0 then return "done" end
+    run.on_batch(ph, nil, b.got, b.written, b.tallies)
   end
 end
 

@@ -1,0 +1,107 @@
+-- mighost.mig_batch: one batch — one transaction of a phase. It owns what exists only while it
+-- runs: its window (the key range it covers and the rows in it), its tallies (rejects, fixups and
+-- rows written for other sets, counted by ctx:reject & co. while ctx.batch is this batch) and the
+-- checkpoint it records. A batch whose transaction is retried starts its tallies over; one that
+-- commits hands them to the phase runner.
+local ledger = require "mighost.mig_ledger"
+local context = require "mighost.mig_context"
+
+local batch = {}
+local Batch = {}
+Batch.__index = Batch
+
+local function copy(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+local function new(run, ph, fields)
+  local b = setmetatable(fields, Batch)
+  b.run, b.ph, b.got, b.written = run, ph, 0, 0
+  b:reset()
+  return b
+end
+
+--- Forgets the tallies of a rolled-back attempt.
+function Batch:reset() self.tallies = {rejects = 0, fixups = 0, written = {}} end
+
+--- A keyset batch: up to `want` rows of `part` after key `after`.
+function batch.keyset(run, ph, rs, part, index, after, want)
+  return new(run, ph, {rs = rs, part = part, index = index, after = after, want = want})
+end
+
+--- A step batch: one call of ph.step.
+function batch.step(run, ph) return new(run, ph, {}) end
+
+--- Runs fn with ctx.batch (and ctx.window) set to this batch, retried by with_retry (whose
+--- handler keeps the traceback of where an error was raised).
+function Batch:within(fn)
+  local ctx, target = self.run.ctx, self.run.conns[self.run.def.ledger]
+  local ok, err = pcall(context.with_retry, self.run, self:what(), function()
+    self:reset()
+    ctx.batch = self
+    fn(ctx, target)
+  end, self.ph)
+  ctx.batch, ctx.window = nil, nil
+  if not ok then error(err, 0) end
+end
+
+function Batch:what()
+  if not self.rs then return "phase " .. self.ph.name .. " step" end
+  return string.format("phase %s, batch after key %s", self.ph.name,
+    self.after and table.concat(self.after, "|") or "(start)")
+end
+
+--- The keyset batch: fetch the window (before the transaction when the source is another
+--- session), call the phase's batch function on its pending rows, record the part's checkpoint.
+--- Afterwards: self.got (pending rows), self.written, self.new_part (the part's new state).
+function Batch:run_keyset()
+  local phase = require "mighost.mig_phase"
+  local rs, ph, part, run = self.rs, self.ph, self.part, self.run
+  local opts = {range = ph.fetch == "range", all_pending = part.all_pending}
+  self:within(function(ctx, target)
+    local rows, last, size
+    if rs.conn ~= target then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+    target:tx(function()
+      if not rows then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+      self.got = rows.count or #rows
+      local np = copy(part)
+      np.complete = size < self.want
+      self.new_part = np
+      if self.got == 0 then
+        np.last = last or part.last
+        -- only the end of the part is worth recording (a set without a pending predicate resumes from it)
+        if np.complete and not part.complete then ledger.set_part_checkpoint(target, run.run_id, ph.name, self.index, np) end
+        return
+      end
+      ctx.phase = rs.name
+      self.window = phase.window(rs, target, self.after, last, part.all_pending)
+      ctx.window = self.window
+      self.written = ph.batch(ctx, rows) or 0
+      if type(self.written) ~= "number" then
+        error(string.format("phase %s: batch must return the number of rows it wrote (got %s)", ph.name,
+          type(self.written)), 0)
+      end
+      np.last = last
+      np.done = (part.done or 0) + self.got
+      ledger.set_part_checkpoint(target, run.run_id, ph.name, self.index, np)
+    end)
+  end)
+  return self
+end
+
+--- The step batch: ph.step(ctx) in one transaction; self.got = what it returned (0: nothing left).
+function Batch:run_step()
+  self:within(function(ctx, target)
+    target:tx(function()
+      ctx.phase = self.ph.name
+      local n = self.ph.step(ctx) or 0
+      self.got = type(n) == "number" and n or 0
+    end)
+  end)
+  self.written = self.got
+  return self
+end
+
+return batch
