@@ -57,6 +57,11 @@ for variant in previous declared; do
     rc="$rc, then $rc2"
   fi
   echo "$variant: exit $rc, $(grep '^RESULT' "$work/$variant.out" | tail -1 | cut -c1-150) ($(echo "$(date +%s.%N) - $start" | bc) s)"
+  for r in "$work/$variant.json" "$work/$variant.2.json"; do   # where the time went
+    [[ -s $r ]] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["durations"]
+print("  durations: phases %s, setup %s, finalize %s, checks %s, total %s" % (d.get("phases"), d.get("setup"),
+      d.get("finalize"), d.get("checks"), d.get("total")))' "$r"
+  done
   { echo "exit $rc"; fingerprint "$(dburl "$variant")"; } >"$work/$variant.fp"
 done
 if diff "$work/previous.fp" "$work/declared.fp"; then
