@@ -161,7 +161,7 @@ local m = migration.define {
   },
 
   -- The sets that follow their task (§3.2, §3.3). Each `migrated_count` is its `migrated` predicate
-  -- counted as one join (the per-row probe of 1M timers costs far more).
+  -- counted as one join (a probe per row costs far more on a large timer table).
   sets = {
     { name = "tasks_timer", key = "id", check_names = {accounted = "timers_accounted"},
       source = function(ctx)

@@ -33,7 +33,7 @@ end
 
 --- The timers and cost rows of one batch's tasks (inside its transaction): batch.migrated = keys of
 --- the tasks whose part and operation it inserted, batch.rejected / batch.reasons = the tasks it
---- rejected and why. $1 = CT_TASK, $2 = CT_OP.
+--- rejected and why.
 function D.batch(ctx, batch)
   local ct_task, ct_op = ctx.shared.ct_task, ctx.shared.ct_op
   if #batch.migrated > 0 then
