@@ -7,13 +7,13 @@
 --   mighost run scripts/tasks_to_parts.lua --db URL --recompute --workers 4   # phase 6
 --   touch recompute_part_costs.stop                                        # stop the recompute
 --
--- Decisions where the spec leaves room (see also the report of issue 5):
+-- Decisions where the spec leaves room:
 -- * A per-user cost row whose task is missing/rejected AND whose user is missing: the task reason
 --   wins (orphan_task, then task_rejected, then orphan_user) — the order of examples/.../expected.sql.
 -- * A cost row counts as migrated only when its target row belongs to OUR part (task_key = the
 --   task), like the *_accounted checks, so a native part's cost row never makes a row "migrated".
--- * Timers and cost rows follow their task inside the task's batch; the finalize step sweeps what is
---   left (orphans, and rows whose task was decided in an earlier run, e.g. after a crash or a
+-- * Timers and cost rows follow their task inside the task's batch (`after`); the finalize step
+--   sweeps what is left (orphans, and rows whose task was decided in an earlier run, e.g. after a
 --   deleted reject).
 -- * counts.machining_task.written = parts + operations inserted; recompute.queued = the queue
 --   length when the recompute phase starts.
@@ -24,85 +24,9 @@ local migration = require "mighost.migration"
 local S = require "tasks_to_parts.sql"
 local deps = require "tasks_to_parts.deps"
 
--- §3.1 rules 2-4, first match wins (rule 1, "already migrated", is the phase's `migrated`). The
--- verdict sits in a LATERAL subquery kept apart by OFFSET 0: planned for one task, its EXISTS probe
--- the indexes instead of hashing all of tasks_part / tasks_operation once per batch.
-local CLASSIFY = [[
-SELECT t.key, v.reason, v.detail FROM machining_task t CROSS JOIN LATERAL (SELECT CASE
-    WHEN char_length('PT-' || t.key) > 255 THEN 'key_too_long'
-    WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || t.key) THEN 'part_key_conflict'
-    WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.key) THEN 'part_key_conflict'
-    WHEN EXISTS (SELECT 1 FROM tasks_operation o WHERE o.key = t.key) THEN 'operation_key_conflict' END AS reason,
-  CASE
-    WHEN char_length('PT-' || t.key) > 255 THEN 'part key would be ' || char_length('PT-' || t.key) || ' characters (max 255)'
-    WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || t.key) THEN 'tasks_part PT-' || t.key || ' already exists'
-    WHEN EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.key) THEN 'tasks_part '
-      || (SELECT p.key FROM tasks_part p WHERE p.task_key = t.key) || ' already has task_key ' || t.key
-    ELSE 'Task key already exists as operation' END AS detail OFFSET 0) v
-WHERE t.key = ANY($1)]]
-
--- §3.1 mapping table; a creator/completer missing from auth_user becomes NULL (fixup below).
-local INSERT_PARTS = [[
-INSERT INTO tasks_part (key, task_key, name, job_no, image_no, position_no, quantity, description,
-                        completion_date, completed_by_id, created_by_id, created_at)
-SELECT 'PT-' || t.key, t.key, t.name, t.job_no, t.image_no, t.position_no, t.quantity, t.description,
-       t.completion_date, cu.id, cr.id, t.created_at
-FROM machining_task t LEFT JOIN auth_user cu ON cu.id = t.completed_by_id LEFT JOIN auth_user cr ON cr.id = t.created_by_id
-WHERE t.key = ANY($1) ORDER BY t.key COLLATE "C" ON CONFLICT DO NOTHING]]
-
-local INSERT_OPERATIONS = [[
-INSERT INTO tasks_operation (key, part_id, name, "order", machine_fk_id, estimated_hours, in_plan, plan_order,
-                             planned_start_ms, planned_end_ms, completion_date, completed_by_id, created_by_id, created_at)
-SELECT t.key, 'PT-' || t.key, t.name, 1, t.machine_fk_id, t.estimated_hours, t.in_plan, t.plan_order,
-       t.planned_start_ms, t.planned_end_ms, t.completion_date, cu.id, cr.id, t.created_at
-FROM machining_task t LEFT JOIN auth_user cu ON cu.id = t.completed_by_id LEFT JOIN auth_user cr ON cr.id = t.created_by_id
-WHERE t.key = ANY($1) ORDER BY t.key COLLATE "C" ON CONFLICT DO NOTHING]]
-
-local ENQUEUE = [[INSERT INTO tasks_partcostrecalcqueue (part_id)
-SELECT 'PT-' || k FROM unnest($1::text[]) k ORDER BY k COLLATE "C" ON CONFLICT DO NOTHING]]
-
-local ORPHAN_USERS = [[
-SELECT t.key, v.field, v.val FROM machining_task t
-CROSS JOIN LATERAL (VALUES ('created_by_id', t.created_by_id), ('completed_by_id', t.completed_by_id)) v(field, val)
-WHERE t.key = ANY($1) AND v.val IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth_user u WHERE u.id = v.val)
-ORDER BY t.key COLLATE "C", v.field]]
-
--- §3.4, set-based: a step claims up to RECOMPUTE_BATCH parts (SKIP LOCKED, so workers never
--- collide) and recomputes them with two statements. The model is evaluated per claimed part
--- (LATERAL … OFFSET 0: the views take the part_id qual), never for the whole timer table. Same
--- figures as one transaction per part; the stop file is still checked before each claim.
-local RECOMPUTE_BATCH = 10
-local CLAIM = [[DELETE FROM tasks_partcostrecalcqueue WHERE part_id IN (SELECT part_id FROM tasks_partcostrecalcqueue
-  ORDER BY part_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING part_id]]
-local FIGURES = "hours_ww, hours_ah, hours_su, cost_ww, cost_ah, cost_su"
-local SET_FIGURES = [[hours_ww = EXCLUDED.hours_ww, hours_ah = EXCLUDED.hours_ah, hours_su = EXCLUDED.hours_su,
-  cost_ww = EXCLUDED.cost_ww, cost_ah = EXCLUDED.cost_ah, cost_su = EXCLUDED.cost_su, total_cost = EXCLUDED.total_cost,
-  updated_at = now()]]
-local RECOMPUTE_PARTS = [[
-INSERT INTO tasks_partcostagg (part_id, job_no, currency, ]] .. FIGURES .. [[, total_cost, updated_at)
-SELECT p.key, p.job_no, 'TRY', COALESCE(m.hours_ww, 0), COALESCE(m.hours_ah, 0), COALESCE(m.hours_su, 0),
-       COALESCE(m.cost_ww, 0), COALESCE(m.cost_ah, 0), COALESCE(m.cost_su, 0),
-       COALESCE(m.cost_ww, 0) + COALESCE(m.cost_ah, 0) + COALESCE(m.cost_su, 0), now()
-FROM unnest($1::text[]) k(key) JOIN tasks_part p ON p.key = k.key
-LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_part m WHERE m.part_id = p.key OFFSET 0) m ON true
-ORDER BY p.key
-ON CONFLICT (part_id) DO UPDATE SET job_no = EXCLUDED.job_no, currency = 'TRY', ]] .. SET_FIGURES
--- the model's users upserted, then the claimed parts' other user rows zeroed (one statement: the
--- model is computed once; the two modify disjoint rows)
-local RECOMPUTE_USERS = [[
-WITH m AS MATERIALIZED (SELECT m.* FROM unnest($1::text[]) k(key)
-    CROSS JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_user m WHERE m.part_id = k.key OFFSET 0) m),
-up AS (INSERT INTO tasks_partcostagguser (part_id, user_id, currency, ]] .. FIGURES .. [[, total_cost, updated_at)
-  SELECT m.part_id, m.user_id, 'TRY', ]] .. FIGURES .. [[, cost_ww + cost_ah + cost_su, now()
-  FROM m ORDER BY m.part_id, m.user_id
-  ON CONFLICT (part_id, user_id) DO UPDATE SET currency = 'TRY', ]] .. SET_FIGURES .. [[ RETURNING 1)
-UPDATE tasks_partcostagguser a SET hours_ww = 0, hours_ah = 0, hours_su = 0, cost_ww = 0, cost_ah = 0, cost_su = 0,
-  total_cost = 0, updated_at = now()
-WHERE a.part_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM m WHERE m.part_id = a.part_id AND m.user_id = a.user_id)]]
-
 -- JIT off on every connection the script uses: the checks, counts and finalize statements have
--- large estimated costs, and compiling them cost more than running them (recomputed_user_costs on
--- 10k tasks: 3.8 s with JIT, 0.04 s without). Session-level, once per connection.
+-- large estimated costs, and compiling them cost more than running them. Session-level, once per
+-- connection.
 local jit_off = setmetatable({}, {__mode = "k"})
 local function no_jit(conn)
   if not jit_off[conn] then
@@ -111,7 +35,23 @@ local function no_jit(conn)
   end
 end
 
-local OURS_SQL = "EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || s.task_id AND p.task_key = s.task_id)"
+local P = [['PT-' || s.key]]   -- the part of task s; its operation's key is the task's own
+local USERS = {created_by_id = {table = "auth_user", key = "id", rule = "orphan_user_nulled"},
+               completed_by_id = {table = "auth_user", key = "id", rule = "orphan_user_nulled"}}
+local OURS = "EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || s.task_id AND p.task_key = s.task_id)"
+
+-- The runbook's phase 3 output, one line per task of the batch, in key order.
+local function say_plan(ctx, batch)
+  local reason, keys = {}, {}
+  for i, k in ipairs(batch.rejected) do reason[k] = batch.reasons[i] end
+  for _, k in ipairs(batch.migrated) do keys[#keys + 1] = k end
+  for _, k in ipairs(batch.rejected) do keys[#keys + 1] = k end
+  table.sort(keys)   -- byte order, as COLLATE "C"
+  for _, k in ipairs(keys) do
+    if reason[k] then ctx:say("Would reject %s: %s", k, reason[k])
+    else ctx:say("Would migrate %s -> Part: PT-%s, Operation: %s", k, k, k) end
+  end
+end
 
 local m = migration.define {
   name = "tasks_to_parts",
@@ -152,9 +92,9 @@ local m = migration.define {
     ctx.db:exec(S.TARGET_DDL)
     ctx.db:exec(S.COST_VIEWS)
     -- A batch probes the snapshot for its tasks' timers (the timer source set). Taken in the live
-    -- table's order, a task's timers sit on as many random pages of it as they have rows (20 of
-    -- the 80 ms of a 100-task batch on 1M timers); clustered by task once, when the snapshot is
-    -- new, they share a page or two. Same rows, same key: only their order on disk changes.
+    -- table's order, a task's timers sit on as many random pages of it as they have rows; clustered
+    -- by task once, when the snapshot is new, they share a page or two. Same rows, same key: only
+    -- their order on disk changes.
     if not ctx.db:scalar("SELECT to_regclass($1) IS NOT NULL", S.BACKUP_TASK_INDEX) then
       local index = S.BACKUP_TASK_INDEX:match("%.(.+)$")   -- CREATE INDEX / CLUSTER take the bare name
       ctx.db:exec("CREATE INDEX " .. index .. " ON " .. S.BACKUP .. " (content_type_id, object_id, id)")
@@ -165,44 +105,42 @@ local m = migration.define {
   end,
 
   phases = {
-    { name = "machining_task", label = "tasks", every = 100,
-      source = [[SELECT * FROM machining_task]],
-      key = "key",
-      migrated = [[EXISTS (SELECT 1 FROM tasks_part p JOIN tasks_operation o ON o.part_id = p.key AND o.key = s.key
-                           WHERE p.key = 'PT-' || s.key AND p.task_key = s.key)]],
-      batch = function(ctx, tasks)
-        no_jit(ctx.db)
-        local keys, by_key = {}, {}
-        for i, t in ipairs(tasks) do keys[i], by_key[t.key] = t.key, t end
-        local good, reasons, rejected = {}, {}, {}
-        for v in ctx.db:rows(CLASSIFY, db.array(keys)) do
-          if db.is_null(v.reason) then
-            good[#good + 1] = v.key
-          else
-            reasons[v.key] = v.reason
-            rejected[#rejected + 1] = v.key
-            ctx:reject(by_key[v.key], v.reason, v.detail)
-          end
-        end
-        if ctx.dry_run then   -- the runbook's phase 3 output, one line per task
-          for _, k in ipairs(keys) do
-            if reasons[k] then ctx:say("Would reject %s: %s", k, reasons[k])
-            else ctx:say("Would migrate %s -> Part: PT-%s, Operation: %s", k, k, k) end
-          end
-        end
-        table.sort(good)  -- byte order = COLLATE "C": one lock order for every run
-        local arr = db.array(good)
-        local written = 0
-        if #good > 0 then
-          for f in ctx.db:rows(ORPHAN_USERS, arr) do ctx:fixup(f.key, f.field, "orphan_user_nulled", f.val, nil) end
-          written = ctx.db:exec(INSERT_PARTS, arr) + ctx.db:exec(INSERT_OPERATIONS, arr)
-          ctx.db:exec(ENQUEUE, arr)
-        end
-        deps.batch(ctx, good, rejected)   -- their timers and cost rows, in the same transaction
-        return written
+    { name = "machining_task", label = "tasks", every = 100,   -- §3.1
+      source = "machining_task", key = "key",
+      -- migrated (rule 1): our part P (task_key = the task) and its operation exist
+      target = {table = "tasks_part", key = {"key", "task_key"}, owned = [[task_key IS NOT NULL]]},
+      map = {key = P, task_key = "s.key", name = "s.name", job_no = "s.job_no", image_no = "s.image_no",
+             position_no = "s.position_no", quantity = "s.quantity", description = "s.description",
+             completion_date = "s.completion_date", completed_by_id = "s.completed_by_id",
+             created_by_id = "s.created_by_id", created_at = "s.created_at"},
+      also = {
+        {table = "tasks_operation", key = {"key", "part_id"}, references = USERS, check_names = {values = "operation_values"},
+         map = {key = "s.key", part_id = P, name = "s.name", order = "1", machine_fk_id = "s.machine_fk_id",
+                estimated_hours = "s.estimated_hours", in_plan = "s.in_plan", plan_order = "s.plan_order",
+                planned_start_ms = "s.planned_start_ms", planned_end_ms = "s.planned_end_ms",
+                completion_date = "s.completion_date", completed_by_id = "s.completed_by_id",
+                created_by_id = "s.created_by_id", created_at = "s.created_at"}},
+        {table = "tasks_partcostrecalcqueue", key = "part_id", map = {part_id = P}, queue = true},
+      },
+      rejects = {   -- rules 2-4, first match wins
+        {"key_too_long", [[char_length('PT-' || s.key) > 255]],
+         detail = [['part key would be ' || char_length('PT-' || s.key) || ' characters (max 255)']]},
+        {"part_key_conflict", [[EXISTS (SELECT 1 FROM tasks_part p WHERE p.key = 'PT-' || s.key
+                                        AND p.task_key IS DISTINCT FROM s.key)]],
+         detail = [['tasks_part PT-' || s.key || ' already exists']]},
+        {"part_key_conflict", [[EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = s.key AND p.key <> 'PT-' || s.key)]],
+         detail = [['tasks_part ' || (SELECT p.key FROM tasks_part p WHERE p.task_key = s.key) || ' already has task_key ' || s.key]]},
+        {"operation_key_conflict", [[EXISTS (SELECT 1 FROM tasks_operation o WHERE o.key = s.key)]],
+         detail = [['Task key already exists as operation']]},
+      },
+      references = USERS,   -- a creator/completer missing from auth_user becomes NULL + a fixup
+      check_names = {accounted = "tasks_accounted", values = "part_values"},
+      after = function(ctx, batch)   -- the task's timers and cost rows, in the same transaction
+        if ctx.dry_run then say_plan(ctx, batch) end
+        deps.batch(ctx, batch)
       end },
 
-    { name = "recompute", every = 50, workers = true,
+    { name = "recompute", every = 50, workers = true,   -- §3.4
       total = function(ctx)
         ctx.shared.queued = tonumber(ctx.db:scalar("SELECT count(*) FROM tasks_partcostrecalcqueue")) or 0
         return ctx.options.recompute and ctx.shared.queued or 0
@@ -211,21 +149,21 @@ local m = migration.define {
         if not ctx.options.recompute then return 0 end
         no_jit(ctx.db)
         local parts = {}
-        for r in ctx.db:rows(CLAIM, RECOMPUTE_BATCH) do parts[#parts + 1] = r.part_id end
+        for r in ctx.db:rows(S.CLAIM, S.RECOMPUTE_BATCH) do parts[#parts + 1] = r.part_id end
         if #parts == 0 then return 0 end
         table.sort(parts)
         local arr = db.array(parts)
-        ctx.db:exec(RECOMPUTE_PARTS, arr)
-        ctx.db:exec(RECOMPUTE_USERS, arr)
+        ctx.db:exec(S.RECOMPUTE_PARTS, arr)
+        ctx.db:exec(S.RECOMPUTE_USERS, arr)
         return #parts
       end,
       counts = function(ctx, done) return {queued = ctx.shared.queued or 0, recomputed = done} end },
   },
 
-  -- Each set's `migrated_count` is its `migrated` predicate counted as one join (the run's counts:
-  -- 8.3 s of per-row probes for the 1M timers, ~1 s as a hash join).
+  -- The sets that follow their task (§3.2, §3.3). Each `migrated_count` is its `migrated` predicate
+  -- counted as one join (a probe per row costs far more on a large timer table).
   sets = {
-    { name = "tasks_timer", key = "id",
+    { name = "tasks_timer", key = "id", check_names = {accounted = "timers_accounted"},
       source = function(ctx)
         return string.format("SELECT * FROM %s WHERE content_type_id = %d", S.BACKUP, ctx.shared.ct_task)
       end,
@@ -239,12 +177,14 @@ local m = migration.define {
           S.BACKUP, ctx.shared.ct_op, ctx.shared.ct_task))
       end },
     { name = "machining_jobcostagg", key = "task_id", source = [[SELECT * FROM machining_jobcostagg]],
-      migrated = [[EXISTS (SELECT 1 FROM tasks_partcostagg a WHERE a.part_id = 'PT-' || s.task_id) AND ]] .. OURS_SQL,
+      check_names = {accounted = "costs_accounted"},
+      migrated = [[EXISTS (SELECT 1 FROM tasks_partcostagg a WHERE a.part_id = 'PT-' || s.task_id) AND ]] .. OURS,
       migrated_count = [[SELECT count(*) FROM machining_jobcostagg s JOIN tasks_partcostagg a ON a.part_id = 'PT-' || s.task_id
           JOIN tasks_part p ON p.key = a.part_id AND p.task_key = s.task_id]] },
     { name = "machining_jobcostagguser", key = "id", source = [[SELECT * FROM machining_jobcostagguser]],
+      check_names = {accounted = "user_costs_accounted"},
       migrated = [[EXISTS (SELECT 1 FROM tasks_partcostagguser a WHERE a.part_id = 'PT-' || s.task_id
-                           AND a.user_id = s.user_id) AND ]] .. OURS_SQL,
+                           AND a.user_id = s.user_id) AND ]] .. OURS,
       -- (part_id, user_id) is unique in the target and task_key in tasks_part: one row per source row
       migrated_count = [[SELECT count(*) FROM machining_jobcostagguser s
           JOIN tasks_partcostagguser a ON a.part_id = 'PT-' || s.task_id AND a.user_id = s.user_id
@@ -252,11 +192,15 @@ local m = migration.define {
   },
 
   finalize = function(ctx)
-    no_jit(ctx.db)
+    -- what the batches re-pointed and copied, for the plans of what follows (the statistics of
+    -- tasks_timer still say every timer is on a task)
+    ctx.db:exec("ANALYZE tasks_timer, tasks_partcostagg, tasks_partcostagguser")
     deps.resolve(ctx)   -- orphans, and rows whose task was decided by an earlier run
   end,
 
-  checks = S.CHECKS,
+  -- The generated checks cover tasks_accounted, part_values (+ operation_values), fixups_logged,
+  -- rejects_valid, no_double_resolution and the sets' *_accounted; these are the spec's others.
+  checks = require "tasks_to_parts.checks",
   rollback = S.ROLLBACK,
 }
 

@@ -1,7 +1,6 @@
--- scripts/tasks_to_parts/sql.lua: the SQL of scripts/tasks_to_parts.lua — target DDL (spec §2),
--- the normative cost model (§3.4) and the validation checks (§5), kept verbatim so they can be
--- compared with the spec line by line — except timers_untouched, recomputed_costs and
--- recomputed_user_costs, rewritten into equivalent but cheaper forms (comments at each).
+-- scripts/tasks_to_parts/sql.lua: the SQL of scripts/tasks_to_parts.lua that is not a rule — the
+-- target DDL (spec §2), the normative cost model (§3.4, kept verbatim so it can be compared with
+-- the spec line by line), the recompute statements and the rollback (§7).
 local S = {}
 
 S.BACKUP = "mig_backup_tasks_to_parts.tasks_timer"
@@ -83,103 +82,45 @@ SELECT part_id,]] .. FIGURES .. [[
 FROM mig_meta.t2p_cost_pieces GROUP BY part_id;
 ]]
 
--- §5. `c` and REJ(set, key) as the spec defines them.
-local C = [[(SELECT (SELECT id FROM django_content_type WHERE app_label='machining' AND model='task') ct_task,
-  (SELECT id FROM django_content_type WHERE app_label='tasks' AND model='operation') ct_op) c]]
-
-local function rej(sql)
-  sql = sql:gsub("REJ%(([^,]+), ([^)]+%)?)%)", function(set, key)
-    return "EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration='tasks_to_parts' AND r.source_table="
-      .. set .. " AND r.source_key=" .. key .. ")"
-  end)
-  return (sql:gsub("%f[%w]c, ", C .. ", "))
+-- The model of one part, straight from its pieces (the qual on part_id reaches the timers of
+-- that part's operations through their indexes): one row, zeros without timers / one row per user.
+function S.part_model(part)
+  return "SELECT" .. FIGURES .. " FROM mig_meta.t2p_cost_pieces c WHERE c.part_id = " .. part
+end
+function S.user_model(part)
+  return "SELECT c.user_id," .. FIGURES .. " FROM mig_meta.t2p_cost_pieces c WHERE c.part_id = " .. part
+    .. " GROUP BY c.user_id"
 end
 
-local COST_COLS = "a.currency,a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su,a.total_cost,a.updated_at"
-
-S.CHECKS = {
-  {name = "tasks_accounted", needs = "complete", sql = rej [[
-SELECT count(*) FROM machining_task t WHERE NOT EXISTS (SELECT 1 FROM tasks_part p JOIN tasks_operation o
-  ON o.part_id = p.key AND o.key = t.key WHERE p.key = 'PT-'||t.key AND p.task_key = t.key)
-  AND NOT REJ('machining_task', t.key)]]},
-  {name = "part_operation_pairs", sql = [[
-SELECT count(*) FROM tasks_part p WHERE p.task_key IS NOT NULL AND (p.key <> 'PT-'||p.task_key
-  OR (SELECT count(*) FROM tasks_operation o WHERE o.part_id = p.key) <> 1
-  OR NOT EXISTS (SELECT 1 FROM tasks_operation o WHERE o.part_id=p.key AND o.key=p.task_key AND o."order"=1))]]},
-  {name = "part_values", sql = [[
-SELECT count(*) FROM machining_task t JOIN tasks_part p ON p.task_key = t.key JOIN tasks_operation o ON o.key = t.key
-WHERE (p.name,p.job_no,p.image_no,p.position_no,p.quantity,p.description,p.completion_date,p.created_at)
-      IS DISTINCT FROM (t.name,t.job_no,t.image_no,t.position_no,t.quantity,t.description,t.completion_date,t.created_at)
-   OR (o.name,o.machine_fk_id,o.estimated_hours,o.in_plan,o.plan_order,o.planned_start_ms,o.planned_end_ms,o.completion_date,o.created_at)
-      IS DISTINCT FROM (t.name,t.machine_fk_id,t.estimated_hours,t.in_plan,t.plan_order,t.planned_start_ms,t.planned_end_ms,t.completion_date,t.created_at)
-   OR (p.created_by_id,o.created_by_id) IS DISTINCT FROM ((SELECT id FROM auth_user WHERE id=t.created_by_id),(SELECT id FROM auth_user WHERE id=t.created_by_id))
-   OR (p.completed_by_id,o.completed_by_id) IS DISTINCT FROM ((SELECT id FROM auth_user WHERE id=t.completed_by_id),(SELECT id FROM auth_user WHERE id=t.completed_by_id))]]},
-  {name = "fixups_logged", sql = [[
-SELECT count(*) FROM machining_task t JOIN tasks_part p ON p.task_key = t.key
-CROSS JOIN LATERAL (VALUES ('created_by_id', t.created_by_id), ('completed_by_id', t.completed_by_id)) v(field, val)
-WHERE v.val IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth_user u WHERE u.id = v.val)
-  AND NOT EXISTS (SELECT 1 FROM mig_meta.fixups f WHERE f.migration='tasks_to_parts' AND f.source_table='machining_task'
-                  AND f.source_key=t.key AND f.field=v.field AND f.rule='orphan_user_nulled')]]},
-  {name = "timers_accounted", needs = "complete", sql = rej [[
-SELECT count(*) FROM c, mig_backup_tasks_to_parts.tasks_timer b WHERE b.content_type_id = c.ct_task
-  AND NOT EXISTS (SELECT 1 FROM tasks_timer t WHERE t.id=b.id AND t.content_type_id=c.ct_op AND t.object_id=b.object_id)
-  AND NOT REJ('tasks_timer', b.id::text)]]},
-  {name = "no_timers_on_migrated_tasks", sql = rej [[
-SELECT count(*) FROM c, tasks_timer t WHERE t.content_type_id = c.ct_task
-  AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = t.object_id)]]},
-  -- to_jsonb(t) - 'content_type_id' compared as the row of every other column (same result for
-  -- the §1 column types; ~10x cheaper on 1M timers): the list is read from the catalog.
-  {name = "timers_untouched", sql = function(ctx)
-    local cols = ctx.db:scalar([[SELECT string_agg(quote_ident(attname), ',' ORDER BY attnum) FROM pg_attribute
-      WHERE attrelid = 'tasks_timer'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'content_type_id']])
-    local tc, bc = ("t." .. cols):gsub(",", ",t."), ("b." .. cols):gsub(",", ",b.")
-    return rej([[
-SELECT count(*) FROM c, mig_backup_tasks_to_parts.tasks_timer b LEFT JOIN tasks_timer t ON t.id = b.id
-WHERE t.id IS NULL OR (]] .. tc .. [[) IS DISTINCT FROM (]] .. bc .. [[)
-   OR (t.content_type_id <> b.content_type_id AND NOT (b.content_type_id = c.ct_task AND t.content_type_id = c.ct_op
-       AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.task_key = b.object_id)))]])
-  end},
-  {name = "costs_accounted", needs = "complete", sql = rej [[
-SELECT count(*) FROM machining_jobcostagg j WHERE NOT EXISTS (SELECT 1 FROM tasks_partcostagg a
-  WHERE a.part_id = 'PT-'||j.task_id AND EXISTS (SELECT 1 FROM tasks_part p WHERE p.key=a.part_id AND p.task_key=j.task_id))
-  AND NOT REJ('machining_jobcostagg', j.task_id)]]},
-  {name = "user_costs_accounted", needs = "complete", sql = rej [[
-SELECT count(*) FROM machining_jobcostagguser j WHERE NOT EXISTS (SELECT 1 FROM tasks_partcostagguser a
-  JOIN tasks_part p ON p.key = a.part_id WHERE p.task_key = j.task_id AND a.user_id = j.user_id)
-  AND NOT REJ('machining_jobcostagguser', j.id::text)]]},
-  {name = "cost_values", sql = [[
-SELECT count(*) FROM machining_jobcostagg j JOIN tasks_part p ON p.task_key = j.task_id
-JOIN tasks_partcostagg a ON a.part_id = p.key JOIN tasks_partcostrecalcqueue q ON q.part_id = p.key
-WHERE (a.job_no,]] .. COST_COLS .. [[)
-  IS DISTINCT FROM (j.job_no,]] .. COST_COLS:gsub("a%.", "j.") .. [[)]]},
-  {name = "user_cost_values", sql = [[
-SELECT count(*) FROM machining_jobcostagguser j JOIN tasks_part p ON p.task_key = j.task_id
-JOIN tasks_partcostagguser a ON a.part_id = p.key AND a.user_id = j.user_id
-JOIN tasks_partcostrecalcqueue q ON q.part_id = p.key
-WHERE (]] .. COST_COLS .. [[) IS DISTINCT FROM (]] .. COST_COLS:gsub("a%.", "j.") .. [[)]]},
-  -- recomputed_costs / recomputed_user_costs: the spec's queries, with the model computed per part
-  -- (LATERAL: the views take the part_id qual) and only for the migrated parts not in the queue
-  -- (OFFSET 0 keeps that filter below the model): the same count, without computing the cost
-  -- model of every timer while the whole queue is still waiting.
-  {name = "recomputed_costs", sql = [[
-SELECT count(*) FROM (SELECT * FROM tasks_part p WHERE p.task_key IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key) OFFSET 0) p
-LEFT JOIN tasks_partcostagg a ON a.part_id = p.key
-LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_part m WHERE m.part_id = p.key OFFSET 0) m ON true
-WHERE a.part_id IS NULL OR a.currency <> 'TRY' OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
-   OR (a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su) IS DISTINCT FROM
-      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0))]]},
-  {name = "recomputed_user_costs", sql = [[
-SELECT count(*) FROM (SELECT * FROM tasks_part p WHERE p.task_key IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM tasks_partcostrecalcqueue q WHERE q.part_id = p.key) OFFSET 0) p
-CROSS JOIN LATERAL (SELECT part_id, user_id FROM tasks_partcostagguser WHERE part_id = p.key
-       UNION SELECT part_id, user_id FROM mig_meta.t2p_cost_user WHERE part_id = p.key OFFSET 0) k
-LEFT JOIN tasks_partcostagguser a ON (a.part_id, a.user_id) = (k.part_id, k.user_id)
-LEFT JOIN LATERAL (SELECT * FROM mig_meta.t2p_cost_user m WHERE (m.part_id, m.user_id) = (k.part_id, k.user_id) OFFSET 0) m ON true
-WHERE a.id IS NULL OR a.total_cost <> a.cost_ww + a.cost_ah + a.cost_su
-   OR (a.hours_ww,a.hours_ah,a.hours_su,a.cost_ww,a.cost_ah,a.cost_su) IS DISTINCT FROM
-      (COALESCE(m.hours_ww,0),COALESCE(m.hours_ah,0),COALESCE(m.hours_su,0),COALESCE(m.cost_ww,0),COALESCE(m.cost_ah,0),COALESCE(m.cost_su,0))]]},
-}
+-- §3.4, set-based: a step claims up to RECOMPUTE_BATCH parts (SKIP LOCKED, so workers never
+-- collide) and recomputes them with two statements, the model computed per claimed part. Same
+-- figures as one transaction per part; the stop file is still checked before each claim.
+S.RECOMPUTE_BATCH = 10
+S.CLAIM = [[DELETE FROM tasks_partcostrecalcqueue WHERE part_id IN (SELECT part_id FROM tasks_partcostrecalcqueue
+  ORDER BY part_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING part_id]]
+local COLS = "hours_ww, hours_ah, hours_su, cost_ww, cost_ah, cost_su"
+local SET_FIGURES = [[hours_ww = EXCLUDED.hours_ww, hours_ah = EXCLUDED.hours_ah, hours_su = EXCLUDED.hours_su,
+  cost_ww = EXCLUDED.cost_ww, cost_ah = EXCLUDED.cost_ah, cost_su = EXCLUDED.cost_su, total_cost = EXCLUDED.total_cost,
+  updated_at = now()]]
+S.RECOMPUTE_PARTS = [[
+INSERT INTO tasks_partcostagg (part_id, job_no, currency, ]] .. COLS .. [[, total_cost, updated_at)
+SELECT p.key, p.job_no, 'TRY', m.hours_ww, m.hours_ah, m.hours_su, m.cost_ww, m.cost_ah, m.cost_su,
+       m.cost_ww + m.cost_ah + m.cost_su, now()
+FROM unnest($1::text[]) k(key) JOIN tasks_part p ON p.key = k.key CROSS JOIN LATERAL (]] .. S.part_model("p.key") .. [[) m
+ORDER BY p.key
+ON CONFLICT (part_id) DO UPDATE SET job_no = EXCLUDED.job_no, currency = 'TRY', ]] .. SET_FIGURES
+-- the model's users upserted, then the claimed parts' other user rows zeroed (one statement: the
+-- model is computed once; the two modify disjoint rows)
+S.RECOMPUTE_USERS = [[
+WITH m AS MATERIALIZED (SELECT k.key AS part_id, u.* FROM unnest($1::text[]) k(key)
+    CROSS JOIN LATERAL (]] .. S.user_model("k.key") .. [[) u),
+up AS (INSERT INTO tasks_partcostagguser (part_id, user_id, currency, ]] .. COLS .. [[, total_cost, updated_at)
+  SELECT m.part_id, m.user_id, 'TRY', ]] .. COLS .. [[, cost_ww + cost_ah + cost_su, now()
+  FROM m ORDER BY m.part_id, m.user_id
+  ON CONFLICT (part_id, user_id) DO UPDATE SET currency = 'TRY', ]] .. SET_FIGURES .. [[ RETURNING 1)
+UPDATE tasks_partcostagguser a SET hours_ww = 0, hours_ah = 0, hours_su = 0, cost_ww = 0, cost_ah = 0, cost_su = 0,
+  total_cost = 0, updated_at = now()
+WHERE a.part_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM m WHERE m.part_id = a.part_id AND m.user_id = a.user_id)]]
 
 -- §7, verbatim.
 S.ROLLBACK = [[

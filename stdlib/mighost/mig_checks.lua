@@ -44,7 +44,10 @@ function checks.analyze(run)
   local conn = run.conns[run.def.ledger]
   local names = {"mig_meta.rejects", "mig_meta.fixups"}
   for _, m in ipairs(run.def.mapped or {}) do
-    if m.from == run.def.ledger then names[#names + 1] = require("mighost.schema").qualify(m.target) end
+    if m.from == run.def.ledger then
+      names[#names + 1] = require("mighost.schema").qualify(m.target)
+      for _, a in ipairs(m.also or {}) do names[#names + 1] = require("mighost.schema").qualify(a.target) end
+    end
   end
   for _, n in ipairs(names) do
     if conn:scalar("SELECT to_regclass($1) IS NOT NULL", n) then conn:exec("ANALYZE " .. n) end

@@ -218,9 +218,11 @@ end
 --- A whole set-based batch in ONE statement (data-modifying CTEs, so the batch's rows are read
 --- once): spec.with = CTE definitions ("b AS MATERIALIZED (…)", optional), spec.rejects and
 --- spec.fixups = SELECTs shaped as for reject_rows / fixup_rows (optional), spec.write = the
---- INSERT/UPDATE/DELETE of the target rows without RETURNING (optional); `...` = the $n parameters
---- of the whole statement. All parts see the same snapshot (they must not depend on each other's
---- writes). Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written.
+--- INSERT/UPDATE/DELETE of the target rows without RETURNING, or an array of them (optional),
+--- spec.side = more such statements whose rows are not counted, spec.select = more output
+--- columns ("expr AS name"); `...` = the $n parameters of the whole statement. All parts see the
+--- same snapshot (they must not depend on each other's writes). Tallies the rejects and fixups
+--- like reject_rows / fixup_rows; returns the rows written and the statement's result row.
 function Ctx:write_batch(spec, ...)
   local rs = set_of(self, spec.set, "write_batch")
   local ctes, counts = {}, {}
@@ -235,11 +237,34 @@ function Ctx:write_batch(spec, ...)
   end
   part("__rejects", spec.rejects and rejects_insert(self, rs, spec.rejects))
   part("__fixups", spec.fixups and fixups_insert(self, rs, spec.fixups))
-  part("__written", spec.write)
+  local writes = type(spec.write) == "table" and spec.write or {spec.write}
+  part("__written", writes[1])
+  for i = 2, #writes do part("__written" .. i, writes[i]) end
+  for i, w in ipairs(spec.side or {}) do ctes[#ctes + 1] = "__side" .. i .. " AS (" .. w .. " RETURNING 1)" end
+  for _, c in ipairs(spec.select or {}) do counts[#counts + 1] = c end
   local r = self.db:query((#ctes > 0 and ("WITH " .. table.concat(ctes, ", ")) or "") .. " SELECT " .. table.concat(counts, ", "), ...)[1]
   tally(self, "rejects", tonumber(r.__rejects))
   tally(self, "fixups", tonumber(r.__fixups))
-  return tonumber(r.__written)
+  local written = tonumber(r.__written)
+  for i = 2, #writes do written = written + tonumber(r["__written" .. i]) end
+  return written, r
+end
+
+--- SQL of the rows of source set `set` (on the ledger connection) that match `where` (SQL over
+--- alias s) and have no reject yet, for the statements about the rows that follow a batch's own.
+--- The reject test is planned per row (an index probe of mig_meta.rejects' key), never as an anti
+--- join against every reject of the set, whose statistics lag while the batches add to it.
+function Ctx:unrejected(set, where)
+  local rs = set_of(self, set, "unrejected")
+  return "SELECT s.* FROM (" .. rs.source_sql .. ") s CROSS JOIN LATERAL (SELECT NOT " .. rs.rejected_sql
+    .. " AS ok OFFSET 0) nr WHERE (" .. (where or "true") .. ") AND nr.ok"
+end
+
+--- SQL of the rejects of source set `set`: columns source_key, reason, detail.
+function Ctx:rejects_of(set)
+  local rs = set_of(self, set, "rejects_of")
+  return "SELECT r.source_key, r.reason, r.detail FROM mig_meta.rejects r WHERE r.migration = "
+    .. db.quote_literal(self.name) .. " AND r.source_table = " .. db.quote_literal(rs.name)
 end
 
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers

@@ -17,15 +17,19 @@ decl.TOP = set {"name", "description", "connections", "ledger", "backup", "preco
 decl.PHASE = set {"name", "label", "source", "key", "migrated", "migrated_count", "pending", "fresh", "fetch",
                   "batch", "step", "counts", "workers", "main", "probe", "from", "every", "total"}
 decl.MAPPED = set {"name", "label", "source", "key", "target", "map", "rejects", "references", "migrated",
-                   "migrated_count", "fresh", "workers", "main", "probe", "from", "every", "check_names", "mode"}
-decl.SET = set {"name", "source", "key", "migrated", "migrated_count", "pending", "from"}
+                   "migrated_count", "fresh", "workers", "main", "probe", "from", "every", "check_names", "mode",
+                   "also", "after"}
+decl.SET = set {"name", "source", "key", "migrated", "migrated_count", "pending", "from", "check_names"}
 decl.TARGET = set {"table", "key", "owned", "update"}
+decl.ALSO = set {"table", "key", "map", "references", "queue", "check_names"}
 decl.REJECT = set {1, 2, "code", "when", "detail"}
 decl.REFERENCE = set {1, 2, "table", "key", "rule"}
 decl.CHECK = set {"name", "sql", "fn", "expected", "on", "needs"}
 decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only"}
 decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help"}
 decl.CHECK_NAMES = set {"accounted", "no_double_resolution", "values", "rejects", "fixups"}
+decl.ALSO_CHECK_NAMES = set {"values"}
+decl.SET_CHECK_NAMES = set {"accounted"}
 
 local source_lines
 local function lines()

@@ -8,7 +8,9 @@
 --   rejects_valid         every reject's reason is the first rule that holds for its row
 -- The first four are counted in ONE pass over the source (hash joins with the target, the
 -- rejects, the referenced tables and the fixups), taken when the first of them runs; the pass's
--- time is that check's duration. A script renames one with `check_names = {values = "…"}`.
+-- time is that check's duration. A script renames one with `check_names = {values = "…"}`. Also:
+-- `<set>_<table>_values` per target of `also` (queues aside), and `<set>_accounted` per set of
+-- `sets` that says when its rows are migrated.
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local mapping = require "mighost.mig_mapping"
@@ -57,18 +59,36 @@ local function pass_sql(m, ctx)
   if m.update then
     migrated = "(" .. m:migrated(ctx) .. ")"
   else
-    joins[1] = " LEFT JOIN " .. schema.qualify(m.target) .. " t ON " .. m:match(ctx, "t")
-    migrated = "t.ctid IS NOT NULL"
+    -- migrated: every target's row is there (the main target's and those of `also`, queues aside)
+    local found = {}
+    for ti, t in ipairs(m:resolving()) do
+      local alias = ti == 1 and "t" or ("t" .. ti)
+      joins[ti] = " LEFT JOIN " .. schema.qualify(t.target) .. " " .. alias .. " ON " .. t:match(ctx, alias)
+      found[ti] = alias .. ".ctid IS NOT NULL"
+    end
+    migrated = "(" .. table.concat(found, " AND ") .. ")"
   end
   joins[#joins + 1] = ledger_join(m, "rejects", "rj")
   for i, r in ipairs(m.refs) do
     refs[r.column] = "r" .. i .. "." .. qi(r.key)
     joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
       .. " = (" .. e[r.column] .. ")"
-    if not m.update then
-      joins[#joins + 1] = ledger_join(m, "fixups", "f" .. i, " AND f" .. i .. ".field = " .. lit(r.column))
-      unlogged[#unlogged + 1] = "((" .. e[r.column] .. ") IS NOT NULL AND t." .. qi(r.column) .. " IS NULL AND f"
-        .. i .. ".field IS NULL)"
+  end
+  if not m.update then
+    local fixup_of, n = {}, 0
+    for ti, t in ipairs(m:resolving()) do
+      local alias, te = ti == 1 and "t" or ("t" .. ti), t:exprs(ctx)
+      for _, r in ipairs(t.refs) do
+        local f = fixup_of[r.column]
+        if not f then   -- one join per field on mig_meta.fixups' whole key
+          n = n + 1
+          f = "f" .. n
+          fixup_of[r.column] = f
+          joins[#joins + 1] = ledger_join(m, "fixups", f, " AND " .. f .. ".field = " .. lit(r.column))
+        end
+        unlogged[#unlogged + 1] = "((" .. te[r.column] .. ") IS NOT NULL AND " .. alias .. "."
+          .. qi(r.column) .. " IS NULL AND " .. f .. ".field IS NULL)"
+      end
     end
   end
   local function count(cond) return "count(*) FILTER (WHERE " .. cond .. ")" end
@@ -85,6 +105,38 @@ local function pass(m)
   return function(ctx, what)
     if not taken[ctx] then taken[ctx] = ctx.db:query(pass_sql(m, ctx))[1] end
     return taken[ctx][what]
+  end
+end
+
+--- `<set>_<table>_values` of a target of `also`: its rows, for the source rows whose main target
+--- row is there (a row of the same key may belong to the application), equal the mapping.
+local function also_values(a)
+  return function(ctx)
+    local p, e, refs, joins = a.parent, a:exprs(ctx), {}, {}
+    for i, r in ipairs(a.refs) do
+      refs[r.column] = "r" .. i .. "." .. qi(r.key)
+      joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
+        .. " = (" .. e[r.column] .. ")"
+    end
+    return "SELECT count(*) FROM (" .. p.source_sql .. ") s JOIN " .. schema.qualify(p.target) .. " tp ON "
+      .. p:match(ctx, "tp") .. " JOIN " .. schema.qualify(a.target) .. " t ON " .. a:match(ctx, "t")
+      .. table.concat(joins) .. " WHERE " .. differs(a, ctx, e, refs)
+  end
+end
+
+local function has_refs(m)
+  for _, t in ipairs(m:resolving()) do
+    if #t.refs > 0 then return true end
+  end
+  return false
+end
+
+--- `<set>_accounted` of a set declared in `sets` (resolved inside another phase's batch): every
+--- source row migrated or rejected.
+local function set_accounted(name)
+  return function(ctx)
+    local rs = ctx._run.sets[name]
+    return "SELECT count(*) FROM (" .. rs.source_sql .. ") s WHERE NOT (" .. rs.migrated_sql .. ") AND NOT " .. rs.rejected_sql
   end
 end
 
@@ -117,8 +169,25 @@ function gen.checks(list)
       add({name = n.accounted or (m.name .. "_accounted"), needs = "complete"}, "accounted")
       add({name = name("no_double_resolution", "no_double_resolution")}, "double")
       if not m.update then add({name = n.values or (m.name .. "_values")}, "values") end
-      if #m.refs > 0 and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
+      for _, a in ipairs(m.also or {}) do
+        if not a.queue then add {name = a.check_names.values or (m.name .. "_" .. a.target .. "_values"),
+                                 sql = also_values(a)} end
+      end
+      if has_refs(m) and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
       if #m.rules > 0 then add {name = name("rejects", "rejects_valid"), sql = rejects_valid(m)} end
+    end
+  end
+  return out
+end
+
+--- The generated checks of the sets declared in `sets` that say when a row is migrated (on the
+--- ledger connection): `<set>_accounted`, renamed with check_names = {accounted = …}.
+function gen.set_checks(sets, def)
+  local out = {}
+  for _, s in ipairs(sets) do
+    if s.migrated ~= nil and (s.from or def.ledger) == def.ledger then
+      local names = s.check_names or {}
+      out[#out + 1] = {name = names.accounted or (s.name .. "_accounted"), needs = "complete", sql = set_accounted(s.name)}
     end
   end
   return out

@@ -23,6 +23,65 @@ end
 
 local function list(v) return type(v) == "table" and v or {v} end
 
+--- m.columns (sorted), m.map (SQL values) and m.lua_map (Lua functions) from a declared `map`.
+function mapping.parse_map(m, map, fail)
+  if type(map) ~= "table" or next(map) == nil then fail("map", "needs `map`: target column = SQL expression over s, or a function(row)") end
+  m.columns, m.map, m.lua_map = {}, {}, {}
+  for col, v in pairs(map) do
+    if type(col) ~= "string" then fail("map", "map keys must be target column names") end
+    local kind = type(v)
+    if kind == "function" then m.lua_map[col] = v
+    elseif kind == "string" or (kind == "table" and (type(v.sql) == "string" or type(v.sql) == "function")) then
+      m.map[col] = v
+    else
+      fail(col, "map." .. col .. " must be an SQL expression, {sql = …} or a function(row, ctx)")
+    end
+    m.columns[#m.columns + 1] = col
+  end
+  table.sort(m.columns)
+end
+
+--- m.refs from declared `references` (in column order).
+function mapping.parse_refs(m, refs, where, line, fail)
+  m.refs = {}
+  local ref_cols = {}
+  for col in pairs(refs or {}) do ref_cols[#ref_cols + 1] = col end
+  table.sort(ref_cols)
+  for _, col in ipairs(ref_cols) do
+    local r = refs[col]
+    decl.keys(r, decl.REFERENCE, where .. ".references." .. tostring(col), line)
+    local rt, rk = r.table or r[1], r.key or r[2]
+    if not m.map[col] then fail(col, "references." .. col .. " needs an SQL mapping of " .. col .. " in `map`") end
+    if type(rt) ~= "string" or type(rk) ~= "string" or type(r.rule) ~= "string" then
+      fail(col, "references." .. col .. " must be {table, key, rule = \"code\"}")
+    end
+    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule}
+  end
+end
+
+--- One of `also`: another target of the same source rows (same key, rules and batch), with its
+--- own map and references. `queue = true`: rows handed to a process that drains them (inserted if
+--- absent with the migrated rows, but not part of "migrated", of the written count or of the checks).
+local function also_target(m, a, i, where, line, fail)
+  where = where .. ".also[" .. i .. "]"
+  if type(a) ~= "table" then fail("also", where .. " must be {table = …, key = …, map = {…}}") end
+  decl.keys(a, decl.ALSO, where, line)
+  if type(a.table) ~= "string" then fail("also", where .. " needs `table`") end
+  if a.key == nil then fail("also", where .. " needs `key`: the unique column(s) its map fills") end
+  local t = setmetatable({name = m.name, line = line, def = m.def, keys = m.keys, source_table = m.source_table,
+                          source_sql = m.source_sql, rules = m.rules, from = m.from, parent = m, also = {},
+                          target = a.table, target_keys = list(a.key), queue = a.queue == true,
+                          check_names = a.check_names or {}}, Mapped)
+  decl.keys(t.check_names, decl.ALSO_CHECK_NAMES, where .. ".check_names", line)
+  mapping.parse_map(t, a.map, fail)
+  if next(t.lua_map) ~= nil then fail("also", where .. ": map values must be SQL (also runs set-based)") end
+  for _, k in ipairs(t.target_keys) do
+    if not t.map[k] then fail("also", where .. ": key column '" .. k .. "' needs an SQL mapping in its `map`") end
+  end
+  mapping.parse_refs(t, a.references, where, line, fail)
+  return t
+end
+
 --- Normalises and validates one declared phase `p` (declared at script line `line`).
 function mapping.new(p, def, line)
   local m = setmetatable({name = p.name, line = line, def = def}, Mapped)
@@ -42,20 +101,7 @@ function mapping.new(p, def, line)
   if type(m.target) ~= "string" then fail("target", "target needs `table`") end
   m.target_keys = t.key and list(t.key) or (m.update and m.keys) or nil
   m.owned = t.owned
-  if type(p.map) ~= "table" or next(p.map) == nil then fail("map", "needs `map`: target column = SQL expression over s, or a function(row)") end
-  m.columns, m.map, m.lua_map = {}, {}, {}
-  for col, v in pairs(p.map) do
-    if type(col) ~= "string" then fail("map", "map keys must be target column names") end
-    local kind = type(v)
-    if kind == "function" then m.lua_map[col] = v
-    elseif kind == "string" or (kind == "table" and (type(v.sql) == "string" or type(v.sql) == "function")) then
-      m.map[col] = v
-    else
-      fail(col, "map." .. col .. " must be an SQL expression, {sql = …} or a function(row, ctx)")
-    end
-    m.columns[#m.columns + 1] = col
-  end
-  table.sort(m.columns)
+  mapping.parse_map(m, p.map, fail)
   if not m.update then
     if not m.target_keys then fail("target", "target needs `key`: the target's unique column(s) the mapping fills") end
     for _, k in ipairs(m.target_keys) do
@@ -75,20 +121,7 @@ function mapping.new(p, def, line)
     end
     m.rules[i] = {code = code, cond = cond, detail = r.detail, lua = type(cond) == "function"}
   end
-  m.refs = {}
-  local ref_cols = {}
-  for col in pairs(p.references or {}) do ref_cols[#ref_cols + 1] = col end
-  table.sort(ref_cols)
-  for _, col in ipairs(ref_cols) do
-    local r = p.references[col]
-    decl.keys(r, decl.REFERENCE, where .. ".references." .. tostring(col), line)
-    local rt, rk = r.table or r[1], r.key or r[2]
-    if not m.map[col] then fail(col, "references." .. col .. " needs an SQL mapping of " .. col .. " in `map`") end
-    if type(rt) ~= "string" or type(rk) ~= "string" or type(r.rule) ~= "string" then
-      fail(col, "references." .. col .. " must be {table, key, rule = \"code\"}")
-    end
-    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule}
-  end
+  mapping.parse_refs(m, p.references, where, line, fail)
   m.check_names = p.check_names or {}
   decl.keys(m.check_names, decl.CHECK_NAMES, where .. ".check_names", line)
   m.from = p.from or def.ledger
@@ -99,6 +132,13 @@ function mapping.new(p, def, line)
     fail("mode", "mode = \"set\" needs every mapping and rule in SQL and the source on the ledger connection")
   end
   if m.streamed and m.update then fail("target", "an in-place target runs set-based only") end
+  m.also = {}
+  for i, a in ipairs(p.also or {}) do m.also[i] = also_target(m, a, i, where, line, fail) end
+  if #m.also > 0 and (m.streamed or m.update) then
+    fail("also", "`also` needs a set-based insert phase (SQL map and rules, source on the ledger connection)")
+  end
+  if p.after ~= nil and type(p.after) ~= "function" then fail("after", "after must be a function(ctx, batch)") end
+  m.after = p.after
   m.migrated_decl, m.migrated_count_decl, m.fresh_decl = p.migrated, p.migrated_count, p.fresh
   return m
 end
@@ -134,7 +174,20 @@ function Mapped:migrated(ctx)
     if type(v) == "function" then return v(ctx) end
     return v
   end
-  return "EXISTS (SELECT 1 FROM " .. schema.qualify(self.target) .. " t WHERE " .. self:match(ctx, "t") .. ")"
+  local parts = {}
+  for _, t in ipairs(self:resolving()) do
+    parts[#parts + 1] = "EXISTS (SELECT 1 FROM " .. schema.qualify(t.target) .. " t WHERE " .. t:match(ctx, "t") .. ")"
+  end
+  return table.concat(parts, " AND ")
+end
+
+--- The targets whose rows make a source row migrated: the target, then each of `also` but queues.
+function Mapped:resolving()
+  local out = {self}
+  for _, a in ipairs(self.also or {}) do
+    if not a.queue then out[#out + 1] = a end
+  end
+  return out
 end
 
 --- counts.<set>.migrated: one join of source and target (a per-row probe costs far more).
@@ -151,8 +204,12 @@ function Mapped:migrated_count(ctx)
   if self.update then
     return ctx.db:scalar("SELECT count(*) FROM (" .. self.source_sql .. ") s WHERE " .. self:migrated(ctx))
   end
-  return ctx.db:scalar("SELECT count(*) FROM (" .. self.source_sql .. ") s JOIN " .. schema.qualify(self.target)
-    .. " t ON " .. self:match(ctx, "t"))
+  local joins = {}
+  for i, t in ipairs(self:resolving()) do
+    local alias = i == 1 and "t" or ("t" .. i)
+    joins[i] = " JOIN " .. schema.qualify(t.target) .. " " .. alias .. " ON " .. t:match(ctx, alias)
+  end
+  return ctx.db:scalar("SELECT count(*) FROM (" .. self.source_sql .. ") s" .. table.concat(joins))
 end
 
 --- True when no row of the set can be migrated yet (a first run: no per-row pending probe).
@@ -183,22 +240,40 @@ function Mapped:numbers_rows(ctx)
   return self.numbering
 end
 
---- An existing insert target needs a unique index on exactly its key columns (the batches insert
---- "if absent" on it). Returns ok, detail.
+--- The columns of a unique index of the target (no predicate, no expression) that are all among
+--- its key columns: the primary key if it is one, else the narrowest. nil when there is none.
+function Mapped:unique_subset(conn)
+  local keys = {}
+  for _, k in ipairs(self.target_keys) do keys[k] = true end
+  for _, r in ipairs(conn:query([[SELECT (SELECT array_agg(a.attname::text ORDER BY k.n)
+        FROM unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+        JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum WHERE k.n <= x.indnkeyatts) AS cols
+      FROM pg_index x WHERE x.indrelid = to_regclass($1) AND x.indisunique AND x.indpred IS NULL AND x.indexprs IS NULL
+      ORDER BY x.indisprimary DESC, x.indnkeyatts, x.indexrelid]], schema.qualify(self.target))) do
+    local ok = type(r.cols) == "table" and #r.cols > 0
+    for _, c in ipairs(ok and r.cols or {}) do ok = ok and keys[c] == true end
+    if ok then return r.cols end
+  end
+  return nil
+end
+
+--- The columns of the batches' "insert if absent" (ON CONFLICT): the unique subset of the key.
+function Mapped:conflict_keys(ctx)
+  if not self.conflict then self.conflict = self:unique_subset(ctx.db) or self.target_keys end
+  return self.conflict
+end
+
+--- An existing insert target needs a unique index on its key columns or on some of them (the
+--- batches insert "if absent" on it; the key may add columns that say the row is this
+--- migration's, e.g. a part's task key). Returns ok, detail.
 function Mapped:key_unique(ctx)
   if self.update or self.from ~= self.def.ledger then return true end
-  local conn = self.from == self.def.ledger and ctx.db
-  if conn:scalar("SELECT to_regclass($1) IS NULL", schema.qualify(self.target)) then return true end
-  local keys = {}
-  for i, k in ipairs(self.target_keys) do keys[i] = '"' .. k:gsub('[\\"]', "\\%0") .. '"' end
-  local found = conn:scalar([[SELECT EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = to_regclass($1) AND x.indisunique
-      AND x.indpred IS NULL AND x.indnatts = cardinality($2::text[])
-      AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
-            WHERE a.attrelid = x.indrelid AND a.attnum = ANY (x.indkey::int2[]))
-          = (SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k))]],
-    schema.qualify(self.target), "{" .. table.concat(keys, ",") .. "}")
-  if found then return true end
-  return false, self.target .. " has no unique index on (" .. table.concat(self.target_keys, ", ") .. ")"
+  for _, t in ipairs(self.also and {self, unpack(self.also)} or {self}) do
+    if ctx.db:scalar("SELECT to_regclass($1) IS NOT NULL", schema.qualify(t.target)) and not t:unique_subset(ctx.db) then
+      return false, t.target .. " has no unique index on (" .. table.concat(t.target_keys, ", ") .. ") or some of them"
+    end
+  end
+  return true
 end
 
 --- The phase the runner executes.

@@ -12,37 +12,64 @@ local function set_of(ctx, m)
   return ctx._run.sets[m.name] or error("phase " .. m.name .. ": its source set is not resolved", 0)
 end
 
---- The batch's rows, read once (alias s): the source columns, the index of the reject rule that
---- applies (__mig_rule, NULL when the row migrates), the row as jsonb for a reject, and per
---- reference rule the referenced key that exists (__mig_ref<i>).
 --- True when the referenced table holds many times the rows of a batch (hashing it costs about a
---- quarter of a per-row index probe per row): its key's index is then probed
---- per row (a LATERAL subquery kept apart by OFFSET 0) instead of hashing the whole table for
---- every batch, which on a 50k-row table cost more than the batch's own insert.
-local function probe_per_row(m, ctx, r)
+--- quarter of a per-row index probe per row): its key's index is then probed per row (a LATERAL
+--- subquery kept apart by OFFSET 0) instead of hashing the whole table for every batch, which on
+--- a 50k-row table cost more than the batch's own insert.
+local function probe_per_row(ctx, r)
   r.rows = r.rows or tonumber(ctx.db:scalar("SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = to_regclass($1)",
     schema.qualify(r.table))) or 0
   return r.rows > 4 * (ctx.options.batch_size or 0)
 end
 
---- The join that finds the referenced key of the row's mapped value (alias r<i>).
-function sql.ref_join(m, ctx, i, value)
-  local r = m.refs[i]
-  local a = "r" .. i
-  if probe_per_row(m, ctx, r) then
+--- The join that finds the key of reference rule r equal to `value` (alias a).
+local function join_ref(ctx, r, a, value)
+  if probe_per_row(ctx, r) then
     return " LEFT JOIN LATERAL (SELECT " .. a .. "." .. qi(r.key) .. " FROM " .. schema.qualify(r.table) .. " " .. a
       .. " WHERE " .. a .. "." .. qi(r.key) .. " = " .. value .. " OFFSET 0) " .. a .. " ON true"
   end
   return " LEFT JOIN " .. schema.qualify(r.table) .. " " .. a .. " ON " .. a .. "." .. qi(r.key) .. " = " .. value
 end
 
-local function batch_rows(m, ctx, source)
-  local e = m:exprs(ctx)
-  local cols, joins = {"s.*", "x.__mig_rule", "CASE WHEN x.__mig_rule IS NOT NULL THEN to_jsonb(s) END AS __mig_row"}, {}
-  for i, r in ipairs(m.refs) do
-    cols[#cols + 1] = "r" .. i .. "." .. qi(r.key) .. " AS __mig_ref" .. i
-    joins[#joins + 1] = sql.ref_join(m, ctx, i, "(" .. e[r.column] .. ")")
+--- The join of m's i-th reference rule (alias r<i>), e.g. over a stage table's column.
+function sql.ref_join(m, ctx, i, value) return join_ref(ctx, m.refs[i], "r" .. i, value) end
+
+local function targets(m)
+  local out = {m}
+  for _, a in ipairs(m.also or {}) do out[#out + 1] = a end
+  return out
+end
+
+--- The reference joins of a batch: one per distinct (table, key, value) among the reference rules
+--- of every target (the same user referenced by two targets is looked up once). Returns the
+--- joins, the columns they add to b (__mig_ref<n>) and refs[target][i], the kept value of the
+--- target's i-th reference rule.
+local function ref_joins(m, ctx)
+  local joins, cols, by_sig, refs = {}, {}, {}, {}
+  for _, t in ipairs(targets(m)) do
+    local e = t:exprs(ctx)
+    refs[t] = {}
+    for i, r in ipairs(t.refs) do
+      local sig = r.table .. "\0" .. r.key .. "\0" .. e[r.column]
+      local n = by_sig[sig]
+      if not n then
+        n = #joins + 1
+        by_sig[sig] = n
+        joins[n] = join_ref(ctx, r, "r" .. n, "(" .. e[r.column] .. ")")
+        cols[n] = "r" .. n .. "." .. qi(r.key) .. " AS __mig_ref" .. n
+      end
+      refs[t][i] = "s.__mig_ref" .. n
+    end
   end
+  return joins, cols, refs
+end
+
+--- The batch's rows, read once (alias s): the source columns, the index of the reject rule that
+--- applies (__mig_rule, NULL when the row migrates), the row as jsonb for a reject, and per
+--- distinct reference the referenced key that exists (__mig_ref<n>).
+local function batch_rows(m, source, joins, ref_cols)
+  local cols = {"s.*", "x.__mig_rule", "CASE WHEN x.__mig_rule IS NOT NULL THEN to_jsonb(s) END AS __mig_row"}
+  for _, c in ipairs(ref_cols) do cols[#cols + 1] = c end
   return "b AS MATERIALIZED (SELECT " .. table.concat(cols, ", ") .. " FROM (" .. source .. ") s"
     .. " CROSS JOIN LATERAL (SELECT " .. mapping.rule_case(m) .. " AS __mig_rule"
     .. (mapping.fenced(m) and " OFFSET 0" or "") .. ") x" .. table.concat(joins) .. ")"
@@ -85,9 +112,9 @@ function sql.column_list(m)
   return table.concat(cols, ", ")
 end
 
-local function write_sql(m, ctx, rs, fresh)
+local function write_sql(m, ctx, rs, fresh, ref)
   local e = m:exprs(ctx)
-  local vals = sql.values(m, e, function(i) return "s.__mig_ref" .. i end)
+  local vals = sql.values(m, e, ref)
   if m.update then
     local sets, on, keys = {}, {}, {}
     for i, col in ipairs(m.columns) do sets[i] = qi(col) .. " = u." .. qi(col) end
@@ -102,23 +129,61 @@ local function write_sql(m, ctx, rs, fresh)
       .. table.concat(on, " AND ")
   end
   local conflict = {}
-  for i, k in ipairs(m.target_keys) do conflict[i] = qi(k) end
+  for i, k in ipairs(m:conflict_keys(ctx)) do conflict[i] = qi(k) end
   -- A first run's windows cannot meet an existing target row: no ON CONFLICT (its speculative
-  -- insertion costs per row); a duplicate would fail the batch, never be lost.
+  -- insertion costs per row); a duplicate would fail the batch, never be lost. A queue may hold
+  -- the row already (it is not part of "migrated").
   return "INSERT INTO " .. schema.qualify(m.target) .. " (" .. sql.column_list(m) .. ") SELECT "
     .. table.concat(vals, ", ") .. " FROM b s WHERE s.__mig_rule IS NULL"
     .. (m:numbers_rows(ctx) and (" ORDER BY " .. rs.order_sql) or "")
-    .. (fresh and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))
+    .. ((fresh and not m.queue) and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))
 end
 
---- One set-based batch over ctx.window (the window's pending source rows). Returns rows written.
+--- The fixups of every target's reference rules, each column once (fixups are keyed by field).
+local function all_fixups(m, ctx, rs, refs)
+  local merged, exprs, kept = {refs = {}}, {}, {}
+  for _, t in ipairs(targets(m)) do
+    local e = t:exprs(ctx)
+    for i, r in ipairs(t.refs) do
+      if not exprs[r.column] then
+        merged.refs[#merged.refs + 1] = r
+        exprs[r.column], kept[#merged.refs] = e[r.column], refs[t][i]
+      end
+    end
+  end
+  return sql.fixups_select(merged, exprs, rs.keytext_sql, "b s", function(i) return kept[i] end, "s.__mig_rule IS NULL")
+end
+
+--- The key texts of the batch's migrated and rejected rows (with the reasons), for `after`.
+local function resolved_keys(m, rs)
+  local function agg(what, cond)
+    return "(SELECT array_agg(" .. what .. " ORDER BY " .. rs.order_sql .. ") FROM b s WHERE s.__mig_rule IS " .. cond .. ")"
+  end
+  return {agg(rs.keytext_sql, "NULL") .. " AS __mig_migrated", agg(rs.keytext_sql, "NOT NULL") .. " AS __mig_rejected",
+          agg(mapping.reason_of(m, "s.__mig_rule"), "NOT NULL") .. " AS __mig_reasons"}
+end
+
+local function array_of(v) return type(v) == "table" and v or {} end
+
+--- One set-based batch over ctx.window (the window's pending source rows): the target rows and
+--- those of `also` in one statement, then `after` (the rows that follow them). Returns rows written.
 function sql.batch(m, ctx)
   local rs, w = set_of(ctx, m), ctx.window
-  local e = m:exprs(ctx)
-  local fix = sql.fixups_select(m, e, rs.keytext_sql, "b s", function(i) return "s.__mig_ref" .. i end,
-    "s.__mig_rule IS NULL")
-  return ctx:write_batch({with = batch_rows(m, ctx, w.source), rejects = #m.rules > 0 and rejects_select(m, rs) or nil,
-                          fixups = fix, write = write_sql(m, ctx, rs, w.all_pending)}, unpack(w.params))
+  local joins, ref_cols, refs = ref_joins(m, ctx)
+  local writes, side = {}, {}
+  for _, t in ipairs(targets(m)) do
+    local list = t.queue and side or writes
+    list[#list + 1] = write_sql(t, ctx, rs, w.all_pending, function(i) return refs[t][i] end)
+  end
+  local written, r = ctx:write_batch({with = batch_rows(m, w.source, joins, ref_cols),
+                                      rejects = #m.rules > 0 and rejects_select(m, rs) or nil,
+                                      fixups = all_fixups(m, ctx, rs, refs), write = writes, side = side,
+                                      select = m.after and resolved_keys(m, rs) or nil}, unpack(w.params))
+  if m.after then
+    m.after(ctx, {migrated = array_of(r.__mig_migrated), rejected = array_of(r.__mig_rejected),
+                  reasons = array_of(r.__mig_reasons)})
+  end
+  return written
 end
 
 --- The source of a streamed phase: the source rows plus, computed by the source's PostgreSQL,

@@ -77,12 +77,15 @@ function stream.batch(m, ctx, rows)
   for i, c in ipairs(m.columns) do cols[i] = c end
   cols[#cols + 1], cols[#cols + 2] = "__mig_key", "__mig_ord"
   -- one COPY at a time on a session: the rows first, then the (few) rejects
-  local w, rejected = ctx.db:copy_in(stage, cols), {}
+  local w, rejected, migrated = ctx.db:copy_in(stage, cols), {}, {}
   for ord, row in ipairs(rows) do
     local key = context.key_text(rs, row, "streamed batch")
     local rule, detail = rule_of(m, row, ctx)
     if rule then rejected[#rejected + 1] = {key, m.rules[rule].code, detail or db.NULL, row.__mig_row, ord}
-    else w:write(row_values(m, row, ctx, key, ord)) end
+    else
+      w:write(row_values(m, row, ctx, key, ord))
+      migrated[#migrated + 1] = key
+    end
   end
   w:close()
   if #rejected > 0 then
@@ -99,10 +102,16 @@ function stream.batch(m, ctx, rows)
   local fix = msql.fixups_select(m, exprs, "st.__mig_key", from, ref, nil)
   if fix then ctx:fixup_rows(m.name, fix) end
   local conflict = {}
-  for i, k in ipairs(m.target_keys) do conflict[i] = qi(k) end
-  return ctx.db:exec("INSERT INTO " .. schema.qualify(m.target) .. " (" .. msql.column_list(m) .. ") SELECT "
+  for i, k in ipairs(m:conflict_keys(ctx)) do conflict[i] = qi(k) end
+  local written = ctx.db:exec("INSERT INTO " .. schema.qualify(m.target) .. " (" .. msql.column_list(m) .. ") SELECT "
     .. table.concat(msql.values(m, exprs, ref), ", ") .. " FROM " .. from .. " ORDER BY st.__mig_ord"
     .. " ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING")
+  if m.after then
+    local keys, reasons = {}, {}
+    for i, r in ipairs(rejected) do keys[i], reasons[i] = r[1], r[2] end
+    m.after(ctx, {migrated = migrated, rejected = keys, reasons = reasons})
+  end
+  return written
 end
 
 return stream

@@ -179,7 +179,9 @@ local function normalise_phases(src, def)
 end
 
 local function normalise_checks(src, def)
-  def.checks = require("mighost.mig_gencheck").checks(def.mapped)
+  local gen = require("mighost.mig_gencheck")
+  def.checks = gen.checks(def.mapped)
+  for _, c in ipairs(gen.set_checks(def.sets, def)) do def.checks[#def.checks + 1] = c end
   local generated = {}
   for _, c in ipairs(def.checks) do generated[c.name] = true end
   for i, c in ipairs(list_of(src.checks, "checks")) do
@@ -271,6 +273,7 @@ function migration.define(src)
   for i, s in ipairs(def.sets) do
     local line = decl.line_of_name(s.name, define_line) or define_line
     decl.keys(s, decl.SET, "sets[" .. i .. "]", line)
+    decl.keys(s.check_names, decl.SET_CHECK_NAMES, "sets[" .. i .. "].check_names", line)
     normalise_set(s, "sets[" .. i .. "]", def)
     def.set_names[#def.set_names + 1] = s.name
     def.order[#def.order + 1] = s.name

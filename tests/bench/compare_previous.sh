@@ -5,7 +5,10 @@
 #   bash tests/bench/compare_previous.sh build/mighost stock_batches examples/stock_batches/small.sql
 #   SCALE=0.1 bash tests/bench/compare_previous.sh build/mighost stock_batches examples/stock_batches/generate.sql
 # Several fixture files are loaded in order into one database. Exit 0 when the exit codes and
-# the fingerprints are identical.
+# the fingerprints are identical. ARGS: options of the run (e.g. ARGS=--recompute); THEN: options
+# of a second run on the same database (THEN=--recompute: the migration, then the recompute);
+# VOLATILE: columns left out of every row because they hold the time of the run, or `table.column`
+# for one table only (VOLATILE="enqueued_at updated_at tasks_partcostagguser.id").
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mighost=$(realpath "$1"); name=$2; shift 2
@@ -24,8 +27,17 @@ fingerprint() {  # every relation and table, rows as sorted jsonb text; run book
                WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
                  AND format('%s.%s', schemaname, tablename) NOT IN ('mig_meta.runs', 'mig_meta.checks') ORDER BY 1"); do
     echo "$t $(sql "$u" -c "SELECT COALESCE(md5(string_agg(x::text, ',' ORDER BY x::text)), 'empty')
-                           FROM (SELECT to_jsonb(r) - 'run_id' - 'created_at' AS x FROM $t r) y")"
+                           FROM (SELECT to_jsonb(r) - 'run_id' - 'created_at'$(volatile "$t") AS x FROM $t r) y")"
   done
+}
+
+volatile() {  # volatile SCHEMA.TABLE: " - 'col'" for each VOLATILE column of that table
+  local c out=""
+  for c in ${VOLATILE:-}; do
+    if [[ $c != *.* ]]; then out="$out - '$c'"
+    elif [[ ${1#*.} == "${c%.*}" ]]; then out="$out - '${c#*.}'"; fi
+  done
+  echo "$out"
 }
 
 for variant in previous declared; do
@@ -37,8 +49,19 @@ for variant in previous declared; do
   [[ $variant == previous ]] && script=$root/tests/bench/previous/$name.lua
   start=$(date +%s.%N)
   rc=0
-  (cd "$work" && "$mighost" run "$script" --db "$(dburl "$variant")" --report "$work/$variant.json" >"$work/$variant.out" 2>&1) || rc=$?
-  echo "$variant: exit $rc, $(grep '^RESULT' "$work/$variant.out" | cut -c1-150) ($(echo "$(date +%s.%N) - $start" | bc) s)"
+  # shellcheck disable=SC2086  # ARGS / THEN are lists of options
+  (cd "$work" && "$mighost" run "$script" --db "$(dburl "$variant")" --report "$work/$variant.json" ${ARGS:-} >"$work/$variant.out" 2>&1) || rc=$?
+  if [[ -n ${THEN:-} ]]; then
+    rc2=0
+    (cd "$work" && "$mighost" run "$script" --db "$(dburl "$variant")" --report "$work/$variant.2.json" $THEN >>"$work/$variant.out" 2>&1) || rc2=$?
+    rc="$rc, then $rc2"
+  fi
+  echo "$variant: exit $rc, $(grep '^RESULT' "$work/$variant.out" | tail -1 | cut -c1-150) ($(echo "$(date +%s.%N) - $start" | bc) s)"
+  for r in "$work/$variant.json" "$work/$variant.2.json"; do   # where the time went
+    [[ -s $r ]] && python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["durations"]
+print("  durations: phases %s, setup %s, finalize %s, checks %s, total %s" % (d.get("phases"), d.get("setup"),
+      d.get("finalize"), d.get("checks"), d.get("total")))' "$r"
+  done
   { echo "exit $rc"; fingerprint "$(dburl "$variant")"; } >"$work/$variant.fp"
 done
 if diff "$work/previous.fp" "$work/declared.fp"; then

@@ -1,6 +1,6 @@
 # Declared phases (sourced by run.sh): one declaration run set-based and streamed gives the same
 # rows, rejects and fixups; the generated checks and the target DDL; declaration mistakes name
-# the script's line.
+# the script's line; more targets of the same rows (`also`) and the rows that follow (`after`).
 DECLARED=$ROOT/tests/framework/declared
 
 declared() {  # declared SCRIPT URL ARGS...
@@ -104,4 +104,65 @@ test_24_generated_checks_fail_on_damage() {
   expect "a deleted fixup fails fixups_logged" has out.txt '^CHECK fixups_logged FAIL expected=0 actual=1 '
   expect "a reject of a migrated row fails no_double_resolution" has out.txt '^CHECK no_double_resolution FAIL expected=0 actual=1 '
   expect "a wrong reason (and that reject) fail rejects_valid" has out.txt '^CHECK rejects_valid FAIL expected=0 actual=2 '
+}
+
+# The rows of the also.lua targets (the queue without its time), the notes, rejects and fixups.
+also_state() {
+  local u=$1 r
+  for r in "stock_a" "label_a" "(SELECT item_id FROM queue_a)" "notes_a" \
+           "(SELECT source_table, source_key, reason, detail, row_data FROM mig_meta.rejects)" \
+           "(SELECT source_table, source_key, field, rule, old_value, new_value FROM mig_meta.fixups)"; do
+    echo "$r $(fp "$u" "$r")"
+  done
+}
+
+test_25_declared_also_and_after() {
+  local u v migrated
+  u=$(newdb fw_decl_also)
+  declared also "$u" --batch-size 40
+  expect "also: exit 0" eq "$?" 0
+  for name in items_accounted no_double_resolution items_values label_values rejects_valid fixups_logged \
+              item_notes_accounted counts_balance; do
+    expect "also: generated check $name PASS" has out.txt "^CHECK $name PASS"
+  done
+  migrated=$(sql "$u" "SELECT count(*) FROM items WHERE qty >= 0 AND id <> 'it-0005'")
+  expect "also: each migrated item has its row in every target" eq \
+    "$(sql "$u" "SELECT (SELECT count(*) FROM stock_a WHERE src = 'legacy') || '/' || (SELECT count(*) FROM label_a) || '/'
+                 || (SELECT count(*) FROM queue_a) || '/' || (SELECT count(*) FROM stock_a s JOIN label_a l USING (item_id)
+                 JOIN queue_a q USING (item_id) WHERE s.src = 'legacy')")" "$migrated/$migrated/$migrated/$migrated"
+  expect "also: an application row of the same unique key is not ours (rejected by the rule)" eq \
+    "$(sql "$u" "SELECT reason FROM mig_meta.rejects WHERE source_table = 'items' AND source_key = 'it-0005'")" item_taken
+  expect "also: written counts both targets, not the queue" eq \
+    "$(sql "$u" "SELECT counts->'items'->>'written' FROM mig_meta.runs ORDER BY run_id DESC LIMIT 1")" "$((2 * migrated))"
+  expect "also: a reference of two targets nulled in both, logged once" eq \
+    "$(sql "$u" "SELECT (SELECT count(*) FROM mig_meta.fixups) || '/' || (SELECT count(*) FROM stock_a s JOIN label_a l USING (item_id)
+                 JOIN items i ON i.id = s.item_id WHERE i.owner_id IS NOT NULL AND s.owner_id IS NULL AND l.owner_id IS NULL)")" \
+    "$(sql "$u" "SELECT n || '/' || n FROM (SELECT count(*) n FROM items i WHERE qty >= 0 AND id <> 'it-0005' AND owner_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.id = i.owner_id)) x")"
+  expect "also: notes follow their item (copied, rejected with the item's reason, orphan at finalize)" eq \
+    "$(sql "$u" "SELECT (SELECT count(*) FROM notes_a) || '/' || string_agg(reason || ':' || n, ',' ORDER BY reason)
+                 FROM (SELECT reason, count(*) n FROM mig_meta.rejects WHERE source_table = 'item_notes' GROUP BY reason) x")" \
+    "193/item_rejected:6,orphan_item:1"
+  expect "also: a rejected item's notes name its reason" eq \
+    "$(sql "$u" "SELECT detail FROM mig_meta.rejects WHERE source_table = 'item_notes' AND source_key = '10'")" \
+    "item it-0005 rejected: item_taken"
+  expect "also: the queue is not part of migrated (a drained row changes nothing)" eq \
+    "$(sql "$u" "DELETE FROM queue_a WHERE item_id = 'it-0001'; SELECT count(*) FROM queue_a")" "$((migrated - 1))"
+  declared also "$u"
+  expect "also: a second run writes nothing" eq "$?|$(sql "$u" "SELECT counts->'items'->>'written' FROM mig_meta.runs
+      ORDER BY run_id DESC LIMIT 1")|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0|0"
+  v=$(newdb fw_decl_also_resume)
+  declared also "$v" --limit 55 --batch-size 20
+  expect "also --limit: partial" eq "$?|$(sql "$v" "SELECT status FROM mig_meta.runs ORDER BY run_id DESC LIMIT 1")" "0|partial"
+  declared also "$v" --batch-size 20
+  sql "$u" "INSERT INTO queue_a VALUES ('it-0001')" >/dev/null
+  expect "also: --limit then a complete run = one run" eq "$(also_state "$v")" "$(also_state "$u")"
+  expect "also: the state compared is real" test "$(also_state "$u" | grep -c ' [0-9a-f]\{32\}$')" -eq 6
+  v=$(newdb fw_decl_after_stream)
+  declared also "$v" --stream --batch-size 30
+  expect "after, streamed: exit 0, checks PASS, the same notes, rejects and fixups" eq \
+    "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')|$(also_state "$v" | sed -n '4,6p')" "0|0|$(also_state "$u" | sed -n '4,6p')"
+  declared also "$v" --stream-also
+  expect "also on a streamed phase: refused naming the line" eq "$?|$(grep -c "also.lua:$(grep -n '^      also = ' \
+    "$DECLARED/also.lua" | cut -d: -f1): migration.define: phases (items): .also. needs a set-based" err.txt)" "1|1"
 }

@@ -209,6 +209,14 @@ test_stop_file() {  # the stop file stops the recompute; a re-run finishes it
   local left; left=$(sql "$u" "SELECT count(*) FROM tasks_partcostrecalcqueue")
   expect "stop file: part of the queue left ($left of $queued)" test "$left" -gt 0 -a "$left" -lt "$queued"
   expect "stop file: the script does not delete it" test -f "$WORK/stop.flag"
+  # the migration was complete before the recompute: no source row is unresolved, so the checks
+  # that need a complete run are not skipped — every check runs and is recorded
+  local stopped_run; stopped_run=$(last_run "$u" run_id)
+  expect "stop file: no check skipped" eq "$(grep -c '^CHECK .* SKIP' stop.out)" 0
+  expect "stop file: every check recorded, none skipped" eq \
+    "$(sql "$u" "SELECT count(*) || '/' || count(*) FILTER (WHERE passed IS NULL) FROM mig_meta.checks WHERE run_id = $stopped_run")" \
+    "$(grep -c '^CHECK ' stop.out)/0"
+  expect "stop file: the *_accounted checks ran" eq "$(grep -c '^CHECK [a-z_]*_accounted PASS' stop.out)" 4
   rm -f "$WORK/stop.flag"
   t2p "$u" --recompute --workers 2 --stop-file "$WORK/stop.flag"; local rc=$?
   expect "stop file: re-run completes" eq "$rc:$(last_run "$u" status)" "0:ok"
