@@ -210,7 +210,8 @@ end
 --- A whole set-based batch in ONE statement (data-modifying CTEs, so the batch's rows are read
 --- once): spec.with = CTE definitions ("b AS MATERIALIZED (…)", optional), spec.rejects and
 --- spec.fixups = SELECTs shaped as for reject_rows / fixup_rows (optional), spec.write = the
---- INSERT/UPDATE/DELETE of the target rows without RETURNING (optional); `...` = the $n parameters
+--- INSERT/UPDATE/DELETE of the target rows without RETURNING (optional), spec.returning (what
+--- the write returns, as CTE __w) and spec.after (a statement reading __w); `...` = the $n parameters
 --- of the whole statement. All parts see the same snapshot (they must not depend on each other's
 --- writes). Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written.
 function Ctx:write_batch(spec, ...)
@@ -227,7 +228,14 @@ function Ctx:write_batch(spec, ...)
   end
   part("__rejects", spec.rejects and rejects_insert(self, rs, spec.rejects))
   part("__fixups", spec.fixups and fixups_insert(self, rs, spec.fixups))
-  part("__written", spec.write)
+  if spec.returning and spec.write then
+    -- the written rows as __w (spec.returning: their columns), read by spec.after (e.g. audit rows)
+    ctes[#ctes + 1] = "__w AS (" .. spec.write .. " RETURNING " .. spec.returning .. ")"
+    counts[#counts + 1] = "(SELECT count(*) FROM __w) AS __written"
+    part("__after", spec.after)
+  else
+    part("__written", spec.write)
+  end
   local r = self.db:query((#ctes > 0 and ("WITH " .. table.concat(ctes, ", ")) or "") .. " SELECT " .. table.concat(counts, ", "), ...)[1]
   self._pending.rejects = self._pending.rejects + tonumber(r.__rejects)
   self._pending.fixups = self._pending.fixups + tonumber(r.__fixups)

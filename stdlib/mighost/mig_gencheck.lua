@@ -52,7 +52,7 @@ local function values(m)
     for _, c in ipairs(schema.columns(ctx.db, m.target) or {}) do types[c.name] = c.type end
     local refs, joins = {}, {}
     for i, r in ipairs(m.refs) do
-      refs[r.column] = "r" .. i .. "." .. qi(r.key)
+      refs[r.column] = require("mighost.mig_mapping_sql").ref_value(r, e[r.column], "r" .. i .. "." .. qi(r.key))
       joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
         .. " = (" .. e[r.column] .. ")"
     end
@@ -64,7 +64,9 @@ local function values(m)
         right[#right + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
       end
     end
-    return "SELECT count(*) FROM " .. source(m) .. resolved_join(m, ctx) .. table.concat(joins)
+    local derived = m:derived_sql(ctx)
+    return "SELECT count(*) FROM " .. source(m) .. (derived and m:derived_join("(" .. derived .. ")") or "")
+      .. resolved_join(m, ctx) .. table.concat(joins)
       .. " WHERE ROW(" .. table.concat(left, ", ") .. ") IS DISTINCT FROM ROW(" .. table.concat(right, ", ") .. ")"
   end
 end
@@ -76,10 +78,15 @@ local function rejects_valid(m)
     all_sql = all_sql and not r.lua
     codes[i] = lit(r.code)
   end
-  local head = "SELECT count(*) FROM mig_meta.rejects r JOIN " .. source(m) .. " ON " .. keytext(m)
-    .. " = r.source_key WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
-  if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
-  return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
+  return function(ctx)
+    -- the rules may read the phase's derived values (d), computed here over the whole set
+    local derived = m:derived_sql(ctx)
+    local head = "SELECT count(*) FROM mig_meta.rejects r JOIN " .. source(m) .. " ON " .. keytext(m)
+      .. " = r.source_key" .. (derived and m:derived_join("(" .. derived .. ")") or "")
+      .. " WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
+    if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
+    return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
+  end
 end
 
 local function fixups_logged(m)
@@ -90,10 +97,15 @@ local function fixups_logged(m)
       joins[i] = " LEFT JOIN mig_meta.fixups f" .. i .. " ON f" .. i .. ".migration = " .. lit(m.def.name)
         .. " AND f" .. i .. ".source_table = " .. lit(m.name) .. " AND f" .. i .. ".source_key = " .. keytext(m)
         .. " AND f" .. i .. ".field = " .. lit(r.column)
-      any[i] = "((" .. e[r.column] .. ") IS NOT NULL AND t." .. qi(r.column) .. " IS NULL AND f" .. i .. ".field IS NULL)"
+      -- a reference that names no row of its table (NULL too when required) needs its fixup
+      joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " x" .. i .. " ON x" .. i .. "." .. qi(r.key)
+        .. " = (" .. e[r.column] .. ")"
+      any[i] = "(" .. (r.required and "" or ("(" .. e[r.column] .. ") IS NOT NULL AND ")) .. "x" .. i .. "."
+        .. qi(r.key) .. " IS NULL AND f" .. i .. ".field IS NULL)"
     end
-    return "SELECT count(*) FROM " .. source(m) .. resolved_join(m, ctx) .. table.concat(joins)
-      .. " WHERE " .. table.concat(any, " OR ")
+    local derived = m:derived_sql(ctx)
+    return "SELECT count(*) FROM " .. source(m) .. (derived and m:derived_join("(" .. derived .. ")") or "")
+      .. resolved_join(m, ctx) .. table.concat(joins) .. " WHERE " .. table.concat(any, " OR ")
   end
 end
 
@@ -107,12 +119,13 @@ function gen.checks(list)
       local function name(kind, plain)
         return n[kind] or ((single and plain) or (m.name .. "_" .. (plain or kind)))
       end
-      local function add(c) c.generated = m.line; out[#out + 1] = c end
-      add {name = n.accounted or (m.name .. "_accounted"), sql = accounted(m), needs = "complete"}
-      add {name = name("no_double_resolution", "no_double_resolution"), sql = double_resolution(m)}
-      if not m.update then add {name = n.values or (m.name .. "_values"), sql = values(m)} end
-      if #m.rules > 0 then add {name = name("rejects", "rejects_valid"), sql = rejects_valid(m)} end
-      if #m.refs > 0 and not m.update then add {name = name("fixups", "fixups_logged"), sql = fixups_logged(m)} end
+      -- check_names.<kind> = false: the script states that check itself (the spec's own form)
+      local function add(c, kind) if n[kind] ~= false then c.generated = m.line; out[#out + 1] = c end end
+      add({name = n.accounted or (m.name .. "_accounted"), sql = accounted(m), needs = "complete"}, "accounted")
+      add({name = name("no_double_resolution", "no_double_resolution"), sql = double_resolution(m)}, "no_double_resolution")
+      if not m.update then add({name = n.values or (m.name .. "_values"), sql = values(m)}, "values") end
+      if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = rejects_valid(m)}, "rejects") end
+      if #m.refs > 0 and not m.update then add({name = name("fixups", "fixups_logged"), sql = fixups_logged(m)}, "fixups") end
     end
   end
   return out

@@ -165,13 +165,28 @@ local function end_stage(R, complete)
     end)
     return
   end
+  if R.def.online then   -- lock-safe DDL on existing tables: its own transactions, before finalize
+    R.def.online(R.ctx, function(what, fn) context.with_retry(R, what, fn) end)
+    R.durations.online = sys.now() - t0
+    t0 = sys.now()
+  end
   local ok, err = pcall(R.conn.tx, R.conn, function()
     if R.def.finalize then R.def.finalize(R.ctx) end
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
     checks.analyze(R)
     R.counts = compute_counts(R)
-    R.checks, R.checks_failed = checks.run(R, {finalized = true}, R.counts)
+    if R.def.switch then
+      -- the switch's ACCESS EXCLUSIVE locks are held only for the checks that need finalize
+      local later = function(c) return c.needs == "finalize" end
+      local first, failed = checks.run(R, {finalized = true, filter = function(c) return not later(c) end}, R.counts)
+      if failed == 0 then R.def.switch(R.ctx) end
+      local rest, failed2 = checks.run(R, {finalized = true, filter = later}, R.counts)
+      for _, c in ipairs(rest) do first[#first + 1] = c end
+      R.checks, R.checks_failed = first, failed + failed2
+    else
+      R.checks, R.checks_failed = checks.run(R, {finalized = true}, R.counts)
+    end
     R.durations.checks = sys.now() - t1
     if R.checks_failed > 0 then error(VALIDATION, 0) end
     R.status = "ok"
