@@ -94,7 +94,7 @@ local function fixups_logged(m)
     local e, joins, any = m:exprs(ctx), {}, {}
     for i, r in ipairs(m.refs) do
       -- one hash join per rule on mig_meta.fixups' whole key (small), not a probe per row
-      joins[i] = " LEFT JOIN mig_meta.fixups f" .. i .. " ON f" .. i .. ".migration = " .. lit(m.def.name)
+      joins[#joins + 1] = " LEFT JOIN mig_meta.fixups f" .. i .. " ON f" .. i .. ".migration = " .. lit(m.def.name)
         .. " AND f" .. i .. ".source_table = " .. lit(m.name) .. " AND f" .. i .. ".source_key = " .. keytext(m)
         .. " AND f" .. i .. ".field = " .. lit(r.column)
       -- a reference that names no row of its table (NULL too when required) needs its fixup

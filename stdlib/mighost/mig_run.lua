@@ -277,6 +277,7 @@ local function execute(R)
     return refuse(R, detail)
   end
   add_precondition(R, "lock", true, "advisory lock mighost:" .. def.name .. " taken")
+  R.conn:track_locks()   -- the lock report: every table that exists before the run changes anything
   local prev = ledger.previous_run(R.conn, def.name)
   R.prev = prev
   if prev and prev.script_sha256 and prev.script_sha256 ~= db.NULL and prev.script_sha256 ~= R.sha then
@@ -332,12 +333,17 @@ end
 
 local function conclude(R)
   R.durations.total = R.durations.total or (sys.now() - R.t0)
+  if R.conn then
+    local ok, locks = pcall(R.conn.lock_report, R.conn)
+    R.locks = ok and report.locks_json(locks) or nil
+  end
   round_durations(R.durations)
   local r = {migration = R.def.name, mode = R.mode, status = R.status, run_id = (not R.dry_run) and R.run_id or nil,
              counts = R.counts, counts_json = report.counts_json(R.counts, R.def.order), order = R.def.order,
              checks_failed = R.checks_failed, preconditions = R.preconditions, rejects = R.rejects, fixups = R.fixups,
              checks = R.checks, message = R.message, durations = R.durations, options = options_json(R),
              script = script.path, script_sha256 = R.sha, host_version = sys.version, started_at = R.started_at,
+             locks = R.locks,
              finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ")}
   r.report_path = report.write_file(R.report_path, r)
   report.summary(r)

@@ -262,6 +262,8 @@ end
 --- foreign keys before the script's own finalize. With alter_ddl, `online` (after the rows,
 --- before finalize) and `switch` (in finalize, after the checks that do not need it) apply the
 --- rest lock-safely (mig_alter).
+local CREATED = "~created_tables"   -- the key of mig_meta.runs.checkpoint that lists them
+
 local function wrap_ddl(src, def)
   def.setup, def.finalize = src.setup, src.finalize
   if not def.target_ddl and not def.alter_ddl and not def.enums then return end
@@ -272,12 +274,29 @@ local function wrap_ddl(src, def)
     return ctx._run.alter_info
   end
   def.setup = function(ctx)
+    -- everything read before the first statement that locks an existing table, so that those
+    -- locks are held only from the new tables (a foreign key to an existing table) and the new
+    -- columns to the commit
+    if def.alter_ddl then info(ctx) end
     alter.create_enums(ctx.db, def.enums)
     local created = {}
     if def.target_ddl then
       created = require("mighost.mig_ddl").setup(ctx.db, def.target_ddl, scratch_opts(def, ctx.db), loaded_tables(def))
     end
+    -- the tables this migration created, also in an earlier run that did not finish: the lint
+    -- judges statements on them as on a new table (nobody else uses it yet)
+    local cp = ctx._run.prev and type(ctx._run.prev.checkpoint) == "table" and ctx._run.prev.checkpoint[CREATED]
+    for _, t in ipairs(type(cp) == "table" and cp or {}) do
+      local seen = false
+      for _, c in ipairs(created) do seen = seen or c == t end
+      if not seen then created[#created + 1] = t end
+    end
     ctx._run.created_tables = created
+    ctx.db:lint_new_tables(created)
+    if ctx.run_id and #created > 0 then
+      require("mighost.mig_ledger").set_phase_checkpoint(ctx.db, ctx.run_id, CREATED,
+        require("mighost.mig_json").array(created))
+    end
     if def.alter_ddl then alter.setup(ctx.db, info(ctx)) end
     if setup then setup(ctx) end
   end

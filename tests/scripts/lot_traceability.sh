@@ -165,5 +165,32 @@ expect "killed + resumed = uninterrupted (rows, audit, ledger)" eq "$(state_fp "
 expect "killed + resumed = uninterrupted (schema)" eq "$(schema_fp "$u")" "$(schema_fp "$ref")"
 expect "killed run marked error" eq "$(sql "$u" "SELECT string_agg(status, ',' ORDER BY run_id) FROM mig_meta.runs")" "error,ok"
 
+echo "# lock-safe on a live database: the lint and the lock report"
+# Every table of the generated fixture (20 000 runs, analyzed) counts as large for the lint here.
+u=$(clone t_gen gen_lint)
+cat > seed_index.lua <<'LUA'
+local db = require "mighost.db"
+local c = db.connect()
+pcall(c.tx, c, function() c:exec("CREATE UNIQUE INDEX seed_idx ON production_runs (id)") error("undo", 0) end)
+LUA
+MIGHOST_LINT_ROWS=1000 "$MIGHOST" run seed_index.lua --db "$u" > out.txt 2> err.txt
+expect "lint: live on this fixture (the seed's plain CREATE UNIQUE INDEX on production_runs warns)" has err.txt 'lock-heavy DDL: CREATE INDEX on production_runs'
+MIGHOST_LINT_ROWS=1000 "$MIGHOST" run "$SCRIPT" --db "$u" --report locks.json > out.txt 2> err.txt
+expect "lint: the migration runs with no lock-heavy DDL warning" eq "$?|$(grep -c 'lock-heavy DDL' err.txt)" "0|0"
+expect "lock report: one line per existing table in the summary" eq "$(grep -c '^  lock public\.' out.txt)" 4
+expect "lock report: production_runs' strongest lock is ACCESS EXCLUSIVE (ADD COLUMN, SET NOT NULL)" \
+  has locks.json '"table":"public.production_runs","strongest":"AccessExclusiveLock"'
+expect "lock report: old_ingredient_table is only read" has locks.json '"table":"public.old_ingredient_table","strongest":"AccessShareLock"'
+expect "lock report: the new tables are not reported" eq "$(grep -c '"table":"public.audit_logs"' locks.json)" 0
+u=$(clone t_small locked)
+before=$(all_fp "$u" '^mig_meta$')
+psql -X -q "$u" -c "BEGIN; LOCK TABLE pallets IN ACCESS SHARE MODE; SELECT pg_sleep(20)" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 1 100); do [ "$(sql "$u" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'pallets' AND l.granted")" -ge 1 ] && break; sleep 0.05; done
+run "$u" --lock-timeout 300ms
+expect "--lock-timeout: a held lock fails the setup's ALTER (exit 1, lock timeout named)" eq "$?|$(grep -c 'lock timeout' err.txt)" "1|1"
+expect "--lock-timeout: nothing changed but mig_meta" eq "$(all_fp "$u" '^mig_meta$')" "$before"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
 echo "lot_traceability: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
