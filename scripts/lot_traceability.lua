@@ -213,7 +213,8 @@ local m = migration.define {
       references = {recipe_id = {table = S .. ".recipes", key = "id", rule = "orphan_recipe",
                                  fallback = PLACEHOLDER, required = true}},
       audit = audit("production_runs", {"batch_number", "planned_quantity", "unit_of_measure", "status",
-                                        "quality_status", "recipe_id"}) },
+                                        "quality_status", "recipe_id"}),
+      check_names = {values = false, fixups = false} },   -- run_values, batch_numbers, fixups_logged
 
     { name = "pallets",
       source = S .. ".pallets", key = "id",
@@ -229,7 +230,8 @@ local m = migration.define {
         production_run_id = "s.production_run_id",
       },
       references = {production_run_id = {table = S .. ".production_runs", key = "id", rule = "orphan_production_run"}},
-      audit = audit("pallets", {"pallet_number", "status", "production_run_id"}) },
+      audit = audit("pallets", {"pallet_number", "status", "production_run_id"}),
+      check_names = {values = false, fixups = false} },   -- pallet_values, pallet_numbers, fixups_logged
   },
 
   -- Section 5 (ingredients_accounted is generated under its name). The checks that look at every

@@ -5,7 +5,8 @@
 --   no_double_resolution  no source row both migrated and rejected
 --   <set>_values          every migrated row's columns equal the mapping (cast to the column types)
 --   rejects_valid         every reject's reason is the first rule that holds for its row
---   fixups_logged         every reference the migration nulled has its fixup row
+--   fixups_logged         every reference the migration nulled (or replaced) has its fixup row
+-- In-place targets (target.update) get them all, their rows matched on the source key.
 -- A script renames one with `check_names = {values = "batch_values", …}`.
 local db = require "mighost.db"
 local schema = require "mighost.schema"
@@ -26,9 +27,15 @@ local function rejected(m)
     .. " AND r.source_table = " .. lit(m.name) .. " AND r.source_key = " .. keytext(m) .. ")"
 end
 
-local function resolved_join(m, ctx)
-  if m.update then return " WHERE (" .. m:migrated(ctx) .. ")" end
-  return " JOIN " .. schema.qualify(m.target) .. " t ON " .. m:match(ctx, "t")
+--- The target row t of each migrated source row s: a join, and (in-place targets, whose rows
+--- exist before they are migrated) the condition that says the row is done.
+local function resolved(m, ctx)
+  if m.update then
+    local on = {}
+    for i, k in ipairs(m.keys) do on[i] = "t." .. qi(k) .. " = s." .. qi(k) end
+    return " JOIN " .. schema.qualify(m.target) .. " t ON " .. table.concat(on, " AND "), "(" .. m:migrated(ctx) .. ") AND "
+  end
+  return " JOIN " .. schema.qualify(m.target) .. " t ON " .. m:match(ctx, "t"), ""
 end
 
 local function source(m) return "(" .. m.source_sql .. ") s" end
@@ -41,8 +48,8 @@ end
 
 local function double_resolution(m)
   return function(ctx)
-    local j = resolved_join(m, ctx)
-    return "SELECT count(*) FROM " .. source(m) .. j .. (m.update and " AND " or " WHERE ") .. rejected(m)
+    local j, done = resolved(m, ctx)
+    return "SELECT count(*) FROM " .. source(m) .. j .. " WHERE " .. done .. rejected(m)
   end
 end
 
@@ -65,9 +72,10 @@ local function values(m)
       end
     end
     local derived = m:derived_sql(ctx)
+    local j, done = resolved(m, ctx)
     return "SELECT count(*) FROM " .. source(m) .. (derived and m:derived_join("(" .. derived .. ")") or "")
-      .. resolved_join(m, ctx) .. table.concat(joins)
-      .. " WHERE ROW(" .. table.concat(left, ", ") .. ") IS DISTINCT FROM ROW(" .. table.concat(right, ", ") .. ")"
+      .. j .. table.concat(joins)
+      .. " WHERE " .. done .. "ROW(" .. table.concat(left, ", ") .. ") IS DISTINCT FROM ROW(" .. table.concat(right, ", ") .. ")"
   end
 end
 
@@ -104,8 +112,9 @@ local function fixups_logged(m)
         .. qi(r.key) .. " IS NULL AND f" .. i .. ".field IS NULL)"
     end
     local derived = m:derived_sql(ctx)
+    local j, done = resolved(m, ctx)
     return "SELECT count(*) FROM " .. source(m) .. (derived and m:derived_join("(" .. derived .. ")") or "")
-      .. resolved_join(m, ctx) .. table.concat(joins) .. " WHERE " .. table.concat(any, " OR ")
+      .. j .. table.concat(joins) .. " WHERE " .. done .. "(" .. table.concat(any, " OR ") .. ")"
   end
 end
 
@@ -123,9 +132,9 @@ function gen.checks(list)
       local function add(c, kind) if n[kind] ~= false then c.generated = m.line; out[#out + 1] = c end end
       add({name = n.accounted or (m.name .. "_accounted"), sql = accounted(m), needs = "complete"}, "accounted")
       add({name = name("no_double_resolution", "no_double_resolution"), sql = double_resolution(m)}, "no_double_resolution")
-      if not m.update then add({name = n.values or (m.name .. "_values"), sql = values(m)}, "values") end
+      add({name = n.values or (m.name .. "_values"), sql = values(m)}, "values")
       if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = rejects_valid(m)}, "rejects") end
-      if #m.refs > 0 and not m.update then add({name = name("fixups", "fixups_logged"), sql = fixups_logged(m)}, "fixups") end
+      if #m.refs > 0 then add({name = name("fixups", "fixups_logged"), sql = fixups_logged(m)}, "fixups") end
     end
   end
   return out
