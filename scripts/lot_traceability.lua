@@ -11,6 +11,8 @@
 -- labels refuses the run; numbers are computed once over the snapshot and chained until free;
 -- bad ingredients are rejected with a reason; dangling references are repaired and logged; every
 -- migrated row gets its audit row; and the constraints are added without long write locks.
+local db = require "mighost.db"
+local schema = require "mighost.schema"
 local migration = require "mighost.migration"
 
 local S = "mig_backup_lot_traceability"   -- the snapshot (before any ALTER): source of every rule
@@ -146,6 +148,29 @@ local function audit(tbl, columns)
     user_id = "'" .. WHO .. "'", reason = "'lot_traceability migration'"}}
 end
 
+-- rows_preserved for one table: the spec's jsonb comparison (snapshot row minus `free` against the
+-- live row minus `free` and the added columns), made column by column: IS DISTINCT FROM gives the
+-- same verdict for these types without building a jsonb value per row and side. A live table whose
+-- columns are not the snapshot's plus the added ones differs in every row, as with jsonb.
+local function preserved(ctx, tbl, free, added)
+  local snap, live = schema.columns(ctx.db, S .. "." .. tbl), schema.columns(ctx.db, tbl)
+  local all = "(SELECT count(*) FROM " .. S .. "." .. tbl .. ")"
+  if not snap or not live then return all end
+  local type_of, extra = {}, {}
+  for _, c in ipairs(live) do type_of[c.name] = c.type end
+  for _, c in ipairs(added) do extra[c] = true end
+  local same, left, right = #live == #snap + #added, {}, {}
+  for _, c in ipairs(snap) do
+    same = same and type_of[c.name] == c.type and not extra[c.name]
+    if c.name ~= free then
+      left[#left + 1], right[#right + 1] = "s." .. db.quote_ident(c.name), "p." .. db.quote_ident(c.name)
+    end
+  end
+  if not same then return all end
+  return "(SELECT count(*) FROM " .. S .. "." .. tbl .. " s LEFT JOIN " .. tbl .. " p ON p.id = s.id WHERE p.id IS NULL OR ("
+    .. table.concat(left, ", ") .. ") IS DISTINCT FROM (" .. table.concat(right, ", ") .. "))"
+end
+
 local m = migration.define {
   name = "lot_traceability",
   description = "BakerMaiden lot traceability: enums, columns, numbers, ingredients, audit rows, constraints",
@@ -266,15 +291,12 @@ local m = migration.define {
         LEFT JOIN mig_backup_lot_traceability.production_runs r ON r.id = s.production_run_id
         WHERE p.status::text <> CASE WHEN s.shipped_at IS NOT NULL THEN 'SHIPPED' ELSE 'OPEN' END
            OR p.production_run_id IS DISTINCT FROM r.id]]},
-    {name = "rows_preserved", sql = [[SELECT
-        (SELECT count(*) FROM mig_backup_lot_traceability.production_runs s LEFT JOIN production_runs p ON p.id = s.id
-          WHERE p.id IS NULL OR (to_jsonb(s) - 'recipe_id') <> (to_jsonb(p) - 'recipe_id' - 'batch_number' - 'planned_quantity'
-            - 'unit_of_measure' - 'status' - 'quality_status' - 'planned_start_time' - 'quality_notes'))
-      + (SELECT count(*) FROM mig_backup_lot_traceability.pallets s LEFT JOIN pallets p ON p.id = s.id
-          WHERE p.id IS NULL OR (to_jsonb(s) - 'production_run_id') <> (to_jsonb(p) - 'production_run_id' - 'pallet_number'
-            - 'status' - 'location'))
-      + (SELECT count(*) FROM mig_backup_lot_traceability.recipes s LEFT JOIN recipes p ON p.id = s.id
-          WHERE p.id IS NULL OR to_jsonb(s) <> (to_jsonb(p) - 'version' - 'is_active' - 'yield_quantity' - 'yield_unit'))]]},
+    {name = "rows_preserved", sql = function(ctx)
+      return "SELECT " .. preserved(ctx, "production_runs", "recipe_id", {"batch_number", "planned_quantity",
+          "unit_of_measure", "status", "quality_status", "planned_start_time", "quality_notes"})
+        .. " + " .. preserved(ctx, "pallets", "production_run_id", {"pallet_number", "status", "location"})
+        .. " + " .. preserved(ctx, "recipes", nil, {"version", "is_active", "yield_quantity", "yield_unit"})
+    end},
     {name = "audit_complete", needs = "complete", sql = [[SELECT count(*) FROM (
           SELECT 'ingredients' t, id::text k FROM ingredients WHERE legacy_id IS NOT NULL
           UNION ALL SELECT 'production_runs', id::text FROM production_runs UNION ALL SELECT 'pallets', id::text FROM pallets) m

@@ -165,6 +165,11 @@ expect "killed + resumed = uninterrupted (rows, audit, ledger)" eq "$(state_fp "
 expect "killed + resumed = uninterrupted (schema)" eq "$(schema_fp "$u")" "$(schema_fp "$ref")"
 expect "killed run marked error" eq "$(sql "$u" "SELECT string_agg(status, ',' ORDER BY run_id) FROM mig_meta.runs")" "error,ok"
 
+sql "$ref" "UPDATE pallets SET case_count = 7 WHERE id = 1 AND case_count IS DISTINCT FROM 7;
+            UPDATE production_runs SET notes = 'changed' WHERE id = 2" >/dev/null
+"$MIGHOST" verify "$SCRIPT" --db "$ref" > out.txt 2> err.txt
+expect "verify after two legacy values changed: exit 3, rows_preserved actual=2" eq "$?|$(grep -c '^CHECK rows_preserved FAIL expected=0 actual=2' out.txt)" "3|1"
+
 echo "# lock-safe on a live database: the lint and the lock report"
 # Every table of the generated fixture (20 000 runs, analyzed) counts as large for the lint here.
 u=$(clone t_gen gen_lint)
