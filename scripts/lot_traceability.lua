@@ -275,10 +275,11 @@ local m = migration.define {
           WHEN 'negative_stock' THEN o.stock_qty < 0
           WHEN 'duplicate_name' THEN lower(btrim(o.name) COLLATE "C") IN (SELECT lower(i.name COLLATE "C") FROM ingredients i)
           ELSE false END]]},
-    {name = "batch_numbers", needs = "complete", sql = "SELECT count(*) FROM production_runs p JOIN (" .. NUM_RUNS
-        .. ") n ON n.id = p.id WHERE p.batch_number IS DISTINCT FROM n.number"},
-    {name = "pallet_numbers", needs = "complete", sql = "SELECT count(*) FROM pallets p JOIN (" .. NUM_PALLETS
-        .. ") n ON n.id = p.id WHERE p.pallet_number IS DISTINCT FROM n.number"},
+    -- NUM over the snapshot (which never changes), as the phase computed it this run, else computed here
+    {name = "batch_numbers", needs = "complete", sql = function(ctx) return "SELECT count(*) FROM production_runs p JOIN "
+        .. ctx:derived("production_runs") .. " n ON n.id = p.id WHERE p.batch_number IS DISTINCT FROM n.number" end},
+    {name = "pallet_numbers", needs = "complete", sql = function(ctx) return "SELECT count(*) FROM pallets p JOIN "
+        .. ctx:derived("pallets") .. " n ON n.id = p.id WHERE p.pallet_number IS DISTINCT FROM n.number" end},
     {name = "run_values", needs = "complete", sql = [[SELECT count(*) FROM production_runs p
         JOIN mig_backup_lot_traceability.production_runs s ON s.id = p.id
         LEFT JOIN mig_backup_lot_traceability.recipes r ON r.id = s.recipe_id

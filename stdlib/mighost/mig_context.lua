@@ -242,6 +242,19 @@ function Ctx:write_batch(spec, ...)
   return tonumber(r.__written)
 end
 
+--- The derived values of a declared phase (its `derived`) as a relation for a check's FROM: this
+--- session's table when the run computed them, else their SQL as a subquery (e.g. under verify).
+function Ctx:derived(phase)
+  for _, m in ipairs(self._run.def.mapped or {}) do
+    if m.name == phase and m.derived then
+      local rel = require("mighost.mig_mapping_sql").derived_name(m)
+      if self.db:scalar("SELECT to_regclass($1) IS NOT NULL", rel) then return rel end
+      return "(" .. m:derived_sql(self) .. ")"
+    end
+  end
+  error("ctx:derived: no declared phase " .. tostring(phase) .. " with derived values", 2)
+end
+
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers
 --- updated in the batch of their task). The phase's own written count is the batch's return value.
 function Ctx:written(set, n)

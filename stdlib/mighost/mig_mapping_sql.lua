@@ -36,10 +36,12 @@ end
 
 --- The phase's derived values (mapping.derived_decl) as a temporary table of this session,
 --- computed once per run (a retried first batch computes them again); nil without any.
+function sql.derived_name(m) return "pg_temp." .. qi(("mig_derived_" .. m.name):sub(1, 63)) end
+
 function sql.ensure_derived(m, ctx)
   if not m.derived then return nil end
   local name = ("mig_derived_" .. m.name):sub(1, 63)
-  local rel = "pg_temp." .. qi(name)
+  local rel = sql.derived_name(m)
   if ctx.db:scalar("SELECT to_regclass($1) IS NULL", rel) then
     local keys = {}
     for i, k in ipairs(m.derived.keys) do keys[i] = qi(k) end
