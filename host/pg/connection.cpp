@@ -2,6 +2,7 @@
 
 #include "pg/cancel.hpp"
 #include "pg/conninfo.hpp"
+#include "pg/locks.hpp"
 
 #include <pqxx/basic_connection>
 #include <pqxx/connection>
@@ -142,7 +143,10 @@ result connection::exec(const std::string& sql)
 {
   settle();
   if (lint::worth_linting(sql, true)) lint_statement(sql);
-  return check(PQexec(handle(), sql.c_str()), sql);
+  if (m_locks) locks_before(sql);
+  result r = check(PQexec(handle(), sql.c_str()), sql);
+  if (m_locks) locks_after(sql);
+  return r;
 }
 
 const std::vector<Oid>& connection::param_types(const std::string& sql)
@@ -180,9 +184,12 @@ result connection::exec_params(const std::string& sql, const std::vector<param>&
     lengths[i] = static_cast<int>(params[i].value.size());
     formats[i] = types[i] == oid::bytea ? 1 : 0;  // raw bytes: NUL and backslash survive
   }
-  return check(PQexecParams(handle(), sql.c_str(), n, types.data(), values.data(), lengths.data(),
-                            formats.data(), 0),
-               sql);
+  if (m_locks) locks_before(sql);
+  result r = check(PQexecParams(handle(), sql.c_str(), n, types.data(), values.data(), lengths.data(),
+                                formats.data(), 0),
+                   sql);
+  if (m_locks) locks_after(sql);
+  return r;
 }
 
 std::string connection::quote_ident(std::string_view s) const

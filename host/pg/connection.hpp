@@ -15,9 +15,24 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace mighost::pg {
+
+struct lock_tracker;
+
+/// One table's line of the lock report. Modes are pg_locks' names ("AccessExclusiveLock").
+struct lock_summary
+{
+  std::string table;              ///< schema.name
+  std::string strongest;          ///< the strongest mode this session held on it
+  double strongest_seconds = 0;   ///< the longest time that mode was held
+  std::string strongest_statement;
+  std::string blocking;           ///< the longest-held mode that blocks writes (SHARE or stronger), "" if none
+  double blocking_seconds = 0;
+  std::string blocking_statement;
+};
 
 /// Well-known type OIDs (pg_type.dat); stable across PostgreSQL versions.
 namespace oid {
@@ -101,6 +116,17 @@ public:
   /// Lock-heavy DDL warnings (pg/lint.hpp) raised on this session, oldest first (at most 100).
   const std::vector<lint::warning>& lint_warnings() const noexcept { return m_lint_warnings; }
   void clear_lint_warnings() noexcept { m_lint_warnings.clear(); }
+  /// Tables the running migration created (resolved to OIDs on this session, so a later rename
+  /// or search_path change cannot confuse them): the lint judges them as new, whatever their
+  /// size. Returns how many of `names` exist.
+  int lint_new_tables(const std::vector<std::string>& names);
+
+  /// Lock report (pg/locks.cpp): from now on, the relation locks this session takes on the
+  /// tables that exist at this moment are recorded with how long each was held (from the
+  /// statement that took it to the end of its transaction).
+  void track_locks();
+  /// Per table, the strongest lock taken and the longest write-blocking one (see lock_summary).
+  std::vector<lock_summary> lock_report();
 
 private:
   /// Lints a DDL-looking statement before it is sent and logs the findings (pg/lint_session.cpp).
@@ -123,6 +149,14 @@ private:
   int m_depth = 0;
   std::vector<lint::warning> m_lint_warnings;
   bool m_linting = false;
+  std::unordered_set<long long> m_created;
+
+  /// Lock tracking hooks (pg/locks.cpp): before and after each statement, around transactions.
+  void locks_before(const std::string& sql);
+  void locks_after(const std::string& sql);
+  void locks_begin();
+  void locks_end(bool commit_pending);
+  std::unique_ptr<lock_tracker> m_locks;
 };
 
 } // namespace mighost::pg

@@ -246,9 +246,11 @@ public:
   }
 
 private:
+  /// The host's own schemas, and temporary tables (a session's own: they block no one).
   static bool internal(const table_ref& t)
   {
-    return t.schema == "mig_meta" || t.schema.rfind("mig_backup_", 0) == 0;
+    return t.schema == "mig_meta" || t.schema.rfind("mig_backup_", 0) == 0 || t.schema == "pg_temp" ||
+           t.schema.rfind("pg_temp_", 0) == 0;
   }
 
   /// Is the table big enough to matter? `why` receives "~N rows, M MB" for the message.
@@ -258,7 +260,7 @@ private:
     std::string key = t.schema + '\0' + t.name;
     auto it = m_sizes.find(key);
     if (it == m_sizes.end()) it = m_sizes.emplace(key, m_cat.size(t)).first;
-    if (!it->second) return false;
+    if (!it->second || it->second->created) return false;
     const table_size& s = *it->second;
     why = (s.rows >= 0 ? "~" + std::to_string(static_cast<long long>(s.rows)) + " rows, " : "") + human_bytes(s.bytes);
     return (s.rows >= 0 && s.rows > m_lim.rows) || s.bytes > m_lim.bytes;
@@ -391,6 +393,27 @@ std::vector<warning> lint(std::string_view sql, const catalog& cat, const thresh
   linter l(sql, cat, limits, out);
   for (const tokens& stmt : split(tokenize(sql), 0, ';')) l.statement(stmt);
   return out;
+}
+
+std::optional<concurrent_target> concurrent_statement(std::string_view sql)
+{
+  tokens t = tokenize(sql);
+  std::size_t i = 0;
+  if (accept(t, i, {"drop", "index", "concurrently"})) {
+    accept(t, i, {"if", "exists"});
+    auto ref = read_table(t, i);
+    if (!ref || i != t.size()) return std::nullopt;  // one index only
+    return concurrent_target{*ref, true};
+  }
+  if (!accept(t, i, {"create"})) return std::nullopt;
+  accept(t, i, {"unique"});
+  if (!accept(t, i, {"index", "concurrently"})) return std::nullopt;
+  while (i < t.size() && !is_word(t, i, "on")) ++i;  // [IF NOT EXISTS] [name]
+  ++i;
+  accept(t, i, {"only"});
+  auto ref = read_table(t, i);
+  if (!ref) return std::nullopt;
+  return concurrent_target{*ref, false};
 }
 
 bool worth_linting(std::string_view sql, bool multi) noexcept

@@ -27,6 +27,9 @@ struct table_size
 {
   double rows = -1;     ///< -1 = never analyzed
   long long bytes = 0;
+  /// Created by the running migration (connection::lint_new_tables): no one else uses it yet,
+  /// so no lock on it can block anyone, whatever its size.
+  bool created = false;
 };
 
 /// What lint() may ask about the database. Every member may be empty: no size lookup means every
@@ -67,6 +70,16 @@ std::vector<warning> lint(std::string_view sql, const catalog& cat, const thresh
 
 /// The same with the process-wide thresholds (config()).
 std::vector<warning> lint(std::string_view sql, const catalog& cat);
+
+/// A statement that must run outside a transaction block and takes only SHARE UPDATE EXCLUSIVE:
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY … ON table` (`ref` = the table) or `DROP INDEX
+/// CONCURRENTLY name` (`ref` = the index, `index` = true). nullopt for any other statement.
+struct concurrent_target
+{
+  table_ref ref;
+  bool index = false;
+};
+std::optional<concurrent_target> concurrent_statement(std::string_view sql);
 
 /// The hot-path filter: true when the first word is CREATE or ALTER, or (for the simple-query
 /// protocol, `multi` = true) when the text holds more than one statement.

@@ -26,7 +26,7 @@ constexpr const char* k_table_match =
 const std::string k_size_sql =
   std::string("SELECT sum(greatest(p.reltuples, 0))::float8, bool_and(p.reltuples < 0),"
               "       sum(CASE WHEN $3::bool THEN p.relpages * current_setting('block_size')::int8"
-              "                ELSE pg_relation_size(p.oid) END)::int8"
+              "                ELSE pg_relation_size(p.oid) END)::int8, c.oid::int8"
               "  FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true"
               "  JOIN pg_class p ON p.oid = coalesce(t.relid, c.oid) AND p.relkind <> 'p'") +
   k_table_match + " GROUP BY c.oid LIMIT 1";
@@ -74,6 +74,7 @@ void connection::lint_statement(const std::string& sql) noexcept
       lint::table_size s;
       s.rows = r.value(0, 1) == "t" ? -1 : std::atof(std::string(r.value(0, 0)).c_str());
       s.bytes = std::atoll(std::string(r.value(0, 2)).c_str());
+      s.created = m_created.count(std::atoll(std::string(r.value(0, 3)).c_str())) > 0;
       return s;
     };
     cat.not_null_proven = [&](const lint::table_ref& t, const std::string& col) {
@@ -101,6 +102,18 @@ void connection::lint_statement(const std::string& sql) noexcept
     }
   }
   m_linting = false;
+}
+
+int connection::lint_new_tables(const std::vector<std::string>& names)
+{
+  int found = 0;
+  for (const std::string& n : names) {
+    result r = exec_params("SELECT to_regclass($1)::oid::int8", {{n}});
+    if (r.rows() == 0 || r.is_null(0, 0)) continue;
+    m_created.insert(std::atoll(std::string(r.value(0, 0)).c_str()));
+    ++found;
+  }
+  return found;
 }
 
 } // namespace mighost::pg

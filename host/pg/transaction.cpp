@@ -9,6 +9,7 @@ std::string savepoint(int depth) { return "mighost_sp_" + std::to_string(depth);
 
 void connection::begin()
 {
+  locks_begin();
   exec(m_depth == 0 ? std::string("BEGIN") : "SAVEPOINT " + savepoint(m_depth));
   ++m_depth;
 }
@@ -16,6 +17,7 @@ void connection::begin()
 void connection::commit()
 {
   if (m_depth == 0) throw usage_error("commit without a transaction");
+  locks_end(true);
   // Count down first: a failed COMMIT still ends the transaction on the server.
   --m_depth;
   exec(m_depth == 0 ? std::string("COMMIT") : "RELEASE SAVEPOINT " + savepoint(m_depth));
@@ -24,6 +26,7 @@ void connection::commit()
 void connection::rollback()
 {
   if (m_depth == 0) throw usage_error("rollback without a transaction");
+  if (is_open() && PQtransactionStatus(m_pg) == PQTRANS_INTRANS) locks_end(false);
   --m_depth;
   if (!is_open()) return;  // the server already dropped the transaction with the session
   if (m_depth == 0) exec("ROLLBACK");

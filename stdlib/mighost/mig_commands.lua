@@ -96,6 +96,8 @@ function commands.rollback(def, values)
     else
       R.conn:tx(function() R.conn:exec(def.rollback) end)
     end
+    -- what the framework's own lock-safe DDL may have left (NOT NULL proofs of an interrupted run)
+    if def.rollback_cleanup then R.conn:tx(function() def.rollback_cleanup(R.ctx) end) end
     -- A later run must not resume from checkpoints of the rolled-back work.
     if ledger.run_columns(R.conn) and ledger.run_columns(R.conn).checkpoint then
       R.conn:exec("UPDATE mig_meta.runs SET checkpoint = NULL WHERE migration = $1 AND checkpoint IS NOT NULL", def.name)

@@ -220,9 +220,11 @@ end
 --- spec.fixups = SELECTs shaped as for reject_rows / fixup_rows (optional), spec.write = the
 --- INSERT/UPDATE/DELETE of the target rows without RETURNING, or an array of them (optional),
 --- spec.side = more such statements whose rows are not counted, spec.select = more output
---- columns ("expr AS name"); `...` = the $n parameters of the whole statement. All parts see the
---- same snapshot (they must not depend on each other's writes). Tallies the rejects and fixups
---- like reject_rows / fixup_rows; returns the rows written and the statement's result row.
+--- columns ("expr AS name"), spec.returning (what a single write returns, as CTE __w) and
+--- spec.after (a statement reading __w, e.g. audit rows); `...` = the $n parameters of the whole
+--- statement. All parts see the same snapshot (they must not depend on each other's writes).
+--- Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written and the
+--- statement's result row.
 function Ctx:write_batch(spec, ...)
   local rs = set_of(self, spec.set, "write_batch")
   local ctes, counts = {}, {}
@@ -238,7 +240,14 @@ function Ctx:write_batch(spec, ...)
   part("__rejects", spec.rejects and rejects_insert(self, rs, spec.rejects))
   part("__fixups", spec.fixups and fixups_insert(self, rs, spec.fixups))
   local writes = type(spec.write) == "table" and spec.write or {spec.write}
-  part("__written", writes[1])
+  if spec.returning and type(spec.write) == "string" then
+    -- the written rows as __w (spec.returning: their columns), read by spec.after (e.g. audit rows)
+    ctes[#ctes + 1] = "__w AS (" .. spec.write .. " RETURNING " .. spec.returning .. ")"
+    counts[#counts + 1] = "(SELECT count(*) FROM __w) AS __written"
+    part("__after", spec.after)
+  else
+    part("__written", writes[1])
+  end
   for i = 2, #writes do part("__written" .. i, writes[i]) end
   for i, w in ipairs(spec.side or {}) do ctes[#ctes + 1] = "__side" .. i .. " AS (" .. w .. " RETURNING 1)" end
   for _, c in ipairs(spec.select or {}) do counts[#counts + 1] = c end
@@ -265,6 +274,19 @@ function Ctx:rejects_of(set)
   local rs = set_of(self, set, "rejects_of")
   return "SELECT r.source_key, r.reason, r.detail FROM mig_meta.rejects r WHERE r.migration = "
     .. db.quote_literal(self.name) .. " AND r.source_table = " .. db.quote_literal(rs.name)
+end
+
+--- The derived values of a declared phase (its `derived`) as a relation for a check's FROM: this
+--- session's table when the run computed them, else their SQL as a subquery (e.g. under verify).
+function Ctx:derived(phase)
+  for _, m in ipairs(self._run.def.mapped or {}) do
+    if m.name == phase and m.derived then
+      local rel = require("mighost.mig_mapping_sql").derived_name(m)
+      if self.db:scalar("SELECT to_regclass($1) IS NOT NULL", rel) then return rel end
+      return "(" .. m:derived_sql(self) .. ")"
+    end
+  end
+  error("ctx:derived: no declared phase " .. tostring(phase) .. " with derived values", 2)
 end
 
 --- Adds to counts.<set>.written (rows written for a set other than the phase's own, e.g. timers

@@ -43,22 +43,57 @@ local function read_tables(conn)
   return tables
 end
 
---- What the DDL declares: an array of {name, columns = {{name, type}}, deferred = {{kind =
---- "index"|"fkey", name, using|def}}}, read without leaving anything behind. Cached per connection.
-function ddl.inspect(conn, text)
+ddl.SCRATCH = SCRATCH
+ddl.strip = strip
+
+--- Runs fn() in a savepoint that is always rolled back, with the scratch schema first on the
+--- search_path. opts.enums ({name = {labels}}): created there first, so DDL naming them reads the
+--- same whether they exist yet or not; opts.copies ({{name, from}}): empty copies (LIKE, with
+--- keys and defaults) of existing tables, so DDL naming them changes the copies, never the table
+--- (nor waits for its locks). Returns fn's result; an SQL error is re-raised prefixed with `what`.
+function ddl.with_scratch(conn, opts, what, fn)
   local out
   local ok, err = pcall(conn.tx, conn, function()
     conn:exec("CREATE SCHEMA " .. SCRATCH)
     conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
-    conn:exec(text)
-    out = read_tables(conn)
+    local names = {}
+    for name in pairs(opts.enums or {}) do names[#names + 1] = name end
+    table.sort(names)
+    for _, name in ipairs(names) do conn:exec(ddl.enum_sql(SCRATCH, name, opts.enums[name])) end
+    for _, c in ipairs(opts.copies or {}) do
+      conn:exec("CREATE TABLE " .. SCRATCH .. "." .. qi(c.name) .. " (LIKE " .. c.from .. " INCLUDING ALL)")
+    end
+    out = fn()
     error(ROLLBACK, 0)
   end)
   if not ok and err ~= ROLLBACK then
-    if type(err) == "table" and type(err.text) == "string" then err.text = "target_ddl: " .. err.text end
+    if type(err) == "table" and type(err.text) == "string" then err.text = what .. ": " .. err.text end
     error(err, 0)
   end
   return out
+end
+
+--- CREATE TYPE schema.name AS ENUM (labels…), every part quoted.
+function ddl.enum_sql(schema, name, labels)
+  local l = {}
+  for i, v in ipairs(labels) do l[i] = db.quote_literal(v) end
+  return "CREATE TYPE " .. (schema and (qi(schema) .. ".") or "") .. qi(name) .. " AS ENUM (" .. table.concat(l, ", ") .. ")"
+end
+
+--- What the DDL declares: an array of {name, columns = {{name, type}}, deferred = {{kind =
+--- "index"|"fkey", name, using|def}}}, read without leaving anything behind. opts as for
+--- with_scratch (the copies are not part of the answer).
+function ddl.inspect(conn, text, opts)
+  opts = opts or {}
+  return ddl.with_scratch(conn, opts, "target_ddl", function()
+    conn:exec(text)
+    local copies, out = {}, {}
+    for _, c in ipairs(opts.copies or {}) do copies[c.name] = true end
+    for _, t in ipairs(read_tables(conn)) do
+      if not copies[t.name] then out[#out + 1] = t end
+    end
+    return out
+  end)
 end
 
 local function real_oid(conn, name)
@@ -77,10 +112,12 @@ local function has_object(conn, oid, o)
 end
 
 --- Setup: when a declared table is missing, runs the DDL and then drops the secondary indexes
---- and foreign keys of the tables it created (finalize adds them after the rows). Returns the
+--- and foreign keys of the tables it created that the phases load (`loaded`: a set of names, or
+--- nil for all; finalize adds them after the rows). A table no phase loads keeps them: it is
+--- empty, and adding them later would only lock the tables they reference once more. Returns the
 --- names of the tables created.
-function ddl.setup(conn, text)
-  local tables = ddl.inspect(conn, text)
+function ddl.setup(conn, text, opts, loaded)
+  local tables = ddl.inspect(conn, text, opts)
   local missing = {}
   for _, t in ipairs(tables) do
     if real_oid(conn, t.name) == nil then missing[#missing + 1] = t end
@@ -90,7 +127,7 @@ function ddl.setup(conn, text)
   local created = {}
   for _, t in ipairs(missing) do
     local qt = conn:scalar("SELECT to_regclass($1)::text", qi(t.name))
-    for _, o in ipairs(t.deferred) do
+    for _, o in ipairs((loaded == nil or loaded[t.name]) and t.deferred or {}) do
       if o.kind == "index" then
         local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
           .. " WHERE c.oid = to_regclass($1)", qi(t.name))
@@ -106,9 +143,9 @@ end
 
 --- Finalize: adds every declared secondary index and foreign key that the table lacks. Returns
 --- the statements it ran.
-function ddl.complete(conn, text)
+function ddl.complete(conn, text, opts)
   local ran = {}
-  for _, t in ipairs(ddl.inspect(conn, text)) do
+  for _, t in ipairs(ddl.inspect(conn, text, opts)) do
     local oid = real_oid(conn, t.name)
     if oid then
       local qt = conn:scalar("SELECT $1::oid::regclass::text", oid)
@@ -128,9 +165,9 @@ end
 
 --- The precondition target_compatible: every declared table that exists already has the
 --- declared columns with the declared types. Returns passed, detail.
-function ddl.compatible(conn, text)
+function ddl.compatible(conn, text, opts)
   local bad, seen = {}, {}
-  for _, t in ipairs(ddl.inspect(conn, text)) do
+  for _, t in ipairs(ddl.inspect(conn, text, opts)) do
     local oid = real_oid(conn, t.name)
     if oid then
       seen[#seen + 1] = t.name

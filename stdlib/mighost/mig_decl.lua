@@ -13,17 +13,20 @@ local function set(list)
 end
 
 decl.TOP = set {"name", "description", "connections", "ledger", "backup", "preconditions", "prepare", "setup",
-                "phases", "sets", "finalize", "checks", "rollback", "options", "target_ddl"}
+                "phases", "sets", "finalize", "checks", "rollback", "options", "target_ddl",
+                "enums", "alter_ddl"}
 decl.PHASE = set {"name", "label", "source", "key", "migrated", "migrated_count", "pending", "fresh", "fetch",
                   "batch", "step", "counts", "workers", "main", "probe", "from", "every", "total"}
 decl.MAPPED = set {"name", "label", "source", "key", "target", "map", "rejects", "references", "migrated",
                    "migrated_count", "fresh", "workers", "main", "probe", "from", "every", "check_names", "mode",
-                   "also", "after"}
+                   "also", "after", "derived", "audit"}
 decl.SET = set {"name", "source", "key", "migrated", "migrated_count", "pending", "from", "check_names"}
 decl.TARGET = set {"table", "key", "owned", "update"}
 decl.ALSO = set {"table", "key", "map", "references", "queue", "check_names"}
 decl.REJECT = set {1, 2, "code", "when", "detail"}
-decl.REFERENCE = set {1, 2, "table", "key", "rule"}
+decl.REFERENCE = set {1, 2, "table", "key", "rule", "fallback", "required"}
+decl.DERIVED = set {"sql", "key"}
+decl.AUDIT = set {"table", "row"}
 decl.CHECK = set {"name", "sql", "fn", "expected", "on", "needs"}
 decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only"}
 decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help"}

@@ -10,7 +10,8 @@
 -- rejects, the referenced tables and the fixups), taken when the first of them runs; the pass's
 -- time is that check's duration. A script renames one with `check_names = {values = "…"}`. Also:
 -- `<set>_<table>_values` per target of `also` (queues aside), and `<set>_accounted` per set of
--- `sets` that says when its rows are migrated.
+-- `sets` that says when its rows are migrated. Phases with an in-place target, derived values or a
+-- reference with a fallback get the same checks one query each (mig_gencheck_each).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local mapping = require "mighost.mig_mapping"
@@ -153,15 +154,29 @@ local function rejects_valid(m)
   return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
 end
 
+--- True when m is checked one query each: an in-place target, derived values, or a reference
+--- with a fallback.
+function gen.needs_each(m)
+  if m.update or m.derived then return true end
+  for _, r in ipairs(m.refs) do
+    if r.fallback or r.required then return true end
+  end
+  return false
+end
+
 --- The generated checks of the declared phases `list` (mig_mapping objects), in phase order.
 function gen.checks(list)
   local out = {}
   local single = #list == 1
   for _, m in ipairs(list) do
-    if m.from == m.def.ledger then
+    if m.from == m.def.ledger and gen.needs_each(m) then
+      for _, c in ipairs(require("mighost.mig_gencheck_each").of(m, single)) do out[#out + 1] = c end
+    elseif m.from == m.def.ledger then
       local n, counts = m.check_names, pass(m)
       local function name(kind, plain) return n[kind] or (single and plain) or (m.name .. "_" .. plain) end
-      local function add(c, what)
+      -- what: the pass's count it reads (nil: its own query); kind: its check_names key (false: skipped)
+      local function add(c, what, kind)
+        if n[kind or (what == "double" and "no_double_resolution") or what] == false then return end
         c.generated = m.line
         if what then c.fn = function(ctx) return counts(ctx, what) end end
         out[#out + 1] = c
@@ -170,11 +185,11 @@ function gen.checks(list)
       add({name = name("no_double_resolution", "no_double_resolution")}, "double")
       if not m.update then add({name = n.values or (m.name .. "_values")}, "values") end
       for _, a in ipairs(m.also or {}) do
-        if not a.queue then add {name = a.check_names.values or (m.name .. "_" .. a.target .. "_values"),
-                                 sql = also_values(a)} end
+        if not a.queue then add({name = a.check_names.values or (m.name .. "_" .. a.target .. "_values"),
+                                 sql = also_values(a)}, nil, "also_values") end
       end
       if has_refs(m) and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
-      if #m.rules > 0 then add {name = name("rejects", "rejects_valid"), sql = rejects_valid(m)} end
+      if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = rejects_valid(m)}, nil, "rejects") end
     end
   end
   return out

@@ -55,7 +55,14 @@ function mapping.parse_refs(m, refs, where, line, fail)
     if type(rt) ~= "string" or type(rk) ~= "string" or type(r.rule) ~= "string" then
       fail(col, "references." .. col .. " must be {table, key, rule = \"code\"}")
     end
-    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule}
+    if r.fallback ~= nil and type(r.fallback) ~= "string" then
+      fail(col, "references." .. col .. ".fallback must be an SQL expression (the value a dangling reference gets)")
+    end
+    if r.required and not r.fallback then
+      fail(col, "references." .. col .. ".required needs a fallback (the value a NULL reference gets)")
+    end
+    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule, fallback = r.fallback,
+                           required = r.required == true}
   end
 end
 
@@ -122,6 +129,8 @@ function mapping.new(p, def, line)
     m.rules[i] = {code = code, cond = cond, detail = r.detail, lua = type(cond) == "function"}
   end
   mapping.parse_refs(m, p.references, where, line, fail)
+  m.derived = mapping.derived_decl(p.derived, m, fail, where, line)
+  m.audit = mapping.audit_decl(p.audit, fail, where, line)
   m.check_names = p.check_names or {}
   decl.keys(m.check_names, decl.CHECK_NAMES, where .. ".check_names", line)
   m.from = p.from or def.ledger
@@ -137,10 +146,61 @@ function mapping.new(p, def, line)
   if #m.also > 0 and (m.streamed or m.update) then
     fail("also", "`also` needs a set-based insert phase (SQL map and rules, source on the ledger connection)")
   end
+  if #m.also > 0 and p.audit ~= nil then fail("audit", "`audit` takes one target: declare it without `also`") end
   if p.after ~= nil and type(p.after) ~= "function" then fail("after", "after must be a function(ctx, batch)") end
   m.after = p.after
+  if m.streamed and m.derived then fail("derived", "`derived` runs set-based only") end
+  if m.streamed and m.audit then fail("audit", "`audit` runs set-based only") end
   m.migrated_decl, m.migrated_count_decl, m.fresh_decl = p.migrated, p.migrated_count, p.fresh
   return m
+end
+
+--- `derived = {sql = [[SELECT <key>, … FROM …]], key = …}` (or the SQL alone; key defaults to
+--- the source key): values that depend on the whole set (numbers unique across rows, the first
+--- row of a group), computed once per run before the phase's first batch and read by the map,
+--- the rules and their details as d.<column> (a row per source key, joined on the key).
+function mapping.derived_decl(v, m, fail, where, line)
+  if v == nil then return nil end
+  if type(v) == "string" then v = {sql = v} end
+  if type(v) ~= "table" or (type(v.sql) ~= "string" and type(v.sql) ~= "function") then
+    fail("derived", "derived must be SQL (or {sql = …, key = …}) returning the source key and the derived columns")
+  end
+  decl.keys(v, decl.DERIVED, where .. ".derived", line)
+  return {sql = v.sql, keys = v.key and list(v.key) or m.keys}
+end
+
+--- `audit = {table = "audit_logs", row = {column = SQL, …}}`: one row per migrated row, written in
+--- the batch's statement. Its SQL reads s (the source row as declared) and t (the target row as
+--- written: inserted or updated).
+function mapping.audit_decl(v, fail, where, line)
+  if v == nil then return nil end
+  if type(v) ~= "table" or type(v.table) ~= "string" or type(v.row) ~= "table" or next(v.row) == nil then
+    fail("audit", "audit must be {table = \"…\", row = {column = SQL over s and t, …}}")
+  end
+  decl.keys(v, decl.AUDIT, where .. ".audit", line)
+  local cols = {}
+  for c, e in pairs(v.row) do
+    if type(c) ~= "string" or type(e) ~= "string" then fail("audit", "audit.row maps column names to SQL") end
+    cols[#cols + 1] = c
+  end
+  table.sort(cols)
+  return {table = v.table, columns = cols, row = v.row}
+end
+
+--- The derived values' SQL for this run (nil when the phase declares none).
+function Mapped:derived_sql(ctx)
+  if not self.derived then return nil end
+  local v = self.derived.sql
+  if type(v) == "function" then v = v(ctx) end
+  return (v:gsub("[%s;]+$", ""))
+end
+
+--- ` LEFT JOIN <rel> d ON d.k = s.k`: the derived row of source row s (rel: a table or a subquery).
+function Mapped:derived_join(rel, s)
+  if not self.derived then return "" end
+  local on = {}
+  for i, k in ipairs(self.derived.keys) do on[i] = "d." .. qi(k) .. " = " .. (s or "s") .. "." .. qi(self.keys[i]) end
+  return " LEFT JOIN " .. rel .. " d ON " .. table.concat(on, " AND ")
 end
 
 --- The SQL of each mapped column for this run (an {sql = function(ctx)} is asked once per state).

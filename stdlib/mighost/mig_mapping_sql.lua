@@ -66,42 +66,73 @@ end
 
 --- The batch's rows, read once (alias s): the source columns, the index of the reject rule that
 --- applies (__mig_rule, NULL when the row migrates), the row as jsonb for a reject, and per
---- distinct reference the referenced key that exists (__mig_ref<n>).
-local function batch_rows(m, source, joins, ref_cols)
+--- distinct reference the referenced key that exists (__mig_ref<n>); the derived values joined as d.
+local function batch_rows(m, source, joins, ref_cols, derived)
   local cols = {"s.*", "x.__mig_rule", "CASE WHEN x.__mig_rule IS NOT NULL THEN to_jsonb(s) END AS __mig_row"}
   for _, c in ipairs(ref_cols) do cols[#cols + 1] = c end
   return "b AS MATERIALIZED (SELECT " .. table.concat(cols, ", ") .. " FROM (" .. source .. ") s"
-    .. " CROSS JOIN LATERAL (SELECT " .. mapping.rule_case(m) .. " AS __mig_rule"
+    .. m:derived_join(derived) .. " CROSS JOIN LATERAL (SELECT " .. mapping.rule_case(m) .. " AS __mig_rule"
     .. (mapping.fenced(m) and " OFFSET 0" or "") .. ") x" .. table.concat(joins) .. ")"
 end
 
-local function rejects_select(m, rs)
+local function rejects_select(m, rs, from)
   return "SELECT " .. rs.keytext_sql .. " AS source_key, " .. mapping.reason_of(m, "s.__mig_rule") .. " AS reason, "
-    .. mapping.detail_case(m, "s.__mig_rule") .. " AS detail, s.__mig_row AS row_data FROM b s WHERE s.__mig_rule IS NOT NULL"
+    .. mapping.detail_case(m, "s.__mig_rule") .. " AS detail, s.__mig_row AS row_data FROM " .. from
+    .. " WHERE s.__mig_rule IS NOT NULL"
+end
+
+--- The phase's derived values (mapping.derived_decl) as a temporary table of this session,
+--- computed once per run (a retried first batch computes them again); nil without any.
+function sql.derived_name(m) return "pg_temp." .. qi(("mig_derived_" .. m.name):sub(1, 63)) end
+
+function sql.ensure_derived(m, ctx)
+  if not m.derived then return nil end
+  local name = ("mig_derived_" .. m.name):sub(1, 63)
+  local rel = sql.derived_name(m)
+  if ctx.db:scalar("SELECT to_regclass($1) IS NULL", rel) then
+    local keys = {}
+    for i, k in ipairs(m.derived.keys) do keys[i] = qi(k) end
+    ctx.db:exec("CREATE TEMPORARY TABLE " .. qi(name) .. " AS " .. m:derived_sql(ctx))
+    ctx.db:exec("ALTER TABLE " .. rel .. " ADD PRIMARY KEY (" .. table.concat(keys, ", ") .. ")")
+    ctx.db:exec("ANALYZE " .. rel)
+  end
+  return rel
 end
 
 --- The fixups of the batch's migrating rows: per reference rule, a value that names no row of the
 --- referenced table is nulled and logged (rule code, old value). `rows` is the alias's source
 --- (b, or a stage table), `ref(i)` the expression of the kept reference.
+--- A reference with a `fallback` gets that value instead of NULL (new_value); a `required` one
+--- gets it for NULL too (old_value NULL).
 function sql.fixups_select(m, exprs, keytext, from, ref, migrating)
   if #m.refs == 0 then return nil end
   local values, any = {}, {}
   for i, r in ipairs(m.refs) do
     local e = exprs[r.column]
     values[i] = "(" .. db.quote_literal(r.column) .. ", " .. db.quote_literal(r.rule) .. ", (" .. e .. ")::text, "
-      .. ref(i) .. "::text)"
-    any[i] = "((" .. e .. ") IS NOT NULL AND " .. ref(i) .. " IS NULL)"
+      .. ref(i) .. "::text, " .. (r.fallback and ("(" .. r.fallback .. ")::text") or "NULL::text") .. ", "
+      .. tostring(r.required) .. ")"
+    any[i] = r.required and ("(" .. ref(i) .. " IS NULL)") or ("((" .. e .. ") IS NOT NULL AND " .. ref(i) .. " IS NULL)")
   end
-  return "SELECT " .. keytext .. " AS source_key, f.field, f.rule, f.old_value, NULL::text AS new_value FROM " .. from
-    .. " CROSS JOIN LATERAL (VALUES " .. table.concat(values, ", ") .. ") f(field, rule, old_value, kept) WHERE "
-    .. (migrating and (migrating .. " AND ") or "") .. "(" .. table.concat(any, " OR ") .. ")"
-    .. " AND f.old_value IS NOT NULL AND f.kept IS NULL"
+  return "SELECT " .. keytext .. " AS source_key, f.field, f.rule, f.old_value, f.new_value FROM " .. from
+    .. " CROSS JOIN LATERAL (VALUES " .. table.concat(values, ", ") .. ") f(field, rule, old_value, kept, new_value,"
+    .. " required) WHERE " .. (migrating and (migrating .. " AND ") or "") .. "(" .. table.concat(any, " OR ") .. ")"
+    .. " AND (f.old_value IS NOT NULL OR f.required) AND f.kept IS NULL"
+end
+
+--- The value a reference column gets: the referenced key when that row exists, else the fallback
+--- (a NULL reference stays NULL unless the reference is required), else NULL.
+function sql.ref_value(r, e, kept)
+  if not r.fallback then return kept end
+  local v = "COALESCE(" .. kept .. ", (" .. r.fallback .. "))"
+  if r.required then return v end
+  return "CASE WHEN (" .. e .. ") IS NULL THEN NULL ELSE " .. v .. " END"
 end
 
 --- The mapped value of each target column in `m.columns` order; references by their kept key.
 function sql.values(m, exprs, ref)
   local vals, refs = {}, {}
-  for i, r in ipairs(m.refs) do refs[r.column] = ref(i) end
+  for i, r in ipairs(m.refs) do refs[r.column] = sql.ref_value(r, exprs[r.column], ref(i)) end
   for i, col in ipairs(m.columns) do vals[i] = refs[col] or ("(" .. exprs[col] .. ")") end
   return vals
 end
@@ -112,7 +143,7 @@ function sql.column_list(m)
   return table.concat(cols, ", ")
 end
 
-local function write_sql(m, ctx, rs, fresh, ref)
+local function write_sql(m, ctx, rs, fresh, ref, from)
   local e = m:exprs(ctx)
   local vals = sql.values(m, e, ref)
   if m.update then
@@ -125,7 +156,7 @@ local function write_sql(m, ctx, rs, fresh, ref)
     local named = {}
     for i, col in ipairs(m.columns) do named[i] = vals[i] .. " AS " .. qi(col) end
     return "UPDATE " .. schema.qualify(m.target) .. " t SET " .. table.concat(sets, ", ") .. " FROM (SELECT "
-      .. table.concat(keys, ", ") .. ", " .. table.concat(named, ", ") .. " FROM b s WHERE s.__mig_rule IS NULL) u WHERE "
+      .. table.concat(keys, ", ") .. ", " .. table.concat(named, ", ") .. " FROM " .. from .. " WHERE s.__mig_rule IS NULL) u WHERE "
       .. table.concat(on, " AND ")
   end
   local conflict = {}
@@ -134,13 +165,13 @@ local function write_sql(m, ctx, rs, fresh, ref)
   -- insertion costs per row); a duplicate would fail the batch, never be lost. A queue may hold
   -- the row already (it is not part of "migrated").
   return "INSERT INTO " .. schema.qualify(m.target) .. " (" .. sql.column_list(m) .. ") SELECT "
-    .. table.concat(vals, ", ") .. " FROM b s WHERE s.__mig_rule IS NULL"
+    .. table.concat(vals, ", ") .. " FROM " .. from .. " WHERE s.__mig_rule IS NULL"
     .. (m:numbers_rows(ctx) and (" ORDER BY " .. rs.order_sql) or "")
     .. ((fresh and not m.queue) and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))
 end
 
 --- The fixups of every target's reference rules, each column once (fixups are keyed by field).
-local function all_fixups(m, ctx, rs, refs)
+local function all_fixups(m, ctx, rs, refs, from)
   local merged, exprs, kept = {refs = {}}, {}, {}
   for _, t in ipairs(targets(m)) do
     local e = t:exprs(ctx)
@@ -151,7 +182,7 @@ local function all_fixups(m, ctx, rs, refs)
       end
     end
   end
-  return sql.fixups_select(merged, exprs, rs.keytext_sql, "b s", function(i) return kept[i] end, "s.__mig_rule IS NULL")
+  return sql.fixups_select(merged, exprs, rs.keytext_sql, from, function(i) return kept[i] end, "s.__mig_rule IS NULL")
 end
 
 --- The key texts of the batch's migrated and rejected rows (with the reasons), for `after`.
@@ -165,19 +196,43 @@ end
 
 local function array_of(v) return type(v) == "table" and v or {} end
 
+--- The audit rows of the rows the batch wrote (__w, alias t), each joined to its source row s
+--- (the window's source read again, so that s is exactly the declared source row).
+local function audit_sql(m, ctx, source)
+  local a, cols, vals = m.audit, {}, {}
+  for i, c in ipairs(a.columns) do cols[i], vals[i] = qi(c), "(" .. a.row[c] .. ")" end
+  local on
+  if m.update then
+    local parts = {}
+    for i, k in ipairs(m.keys) do parts[i] = "t." .. qi(k) .. " = s." .. qi(k) end
+    on = table.concat(parts, " AND ")
+  else
+    on = m:match(ctx, "t")
+  end
+  return "INSERT INTO " .. schema.qualify(a.table) .. " (" .. table.concat(cols, ", ") .. ") SELECT "
+    .. table.concat(vals, ", ") .. " FROM __w t JOIN (" .. source .. ") s ON " .. on
+end
+
 --- One set-based batch over ctx.window (the window's pending source rows): the target rows and
---- those of `also` in one statement, then `after` (the rows that follow them). Returns rows written.
+--- those of `also` in one statement (with the audit rows of what it wrote), then `after` (the rows
+--- that follow them). Returns rows written.
 function sql.batch(m, ctx)
   local rs, w = set_of(ctx, m), ctx.window
   local joins, ref_cols, refs = ref_joins(m, ctx)
+  local derived = sql.ensure_derived(m, ctx)
+  local from = "b s" .. m:derived_join(derived)
   local writes, side = {}, {}
   for _, t in ipairs(targets(m)) do
     local list = t.queue and side or writes
-    list[#list + 1] = write_sql(t, ctx, rs, w.all_pending, function(i) return refs[t][i] end)
+    list[#list + 1] = write_sql(t, ctx, rs, w.all_pending, function(i) return refs[t][i] end, from)
   end
-  local written, r = ctx:write_batch({with = batch_rows(m, w.source, joins, ref_cols),
-                                      rejects = #m.rules > 0 and rejects_select(m, rs) or nil,
-                                      fixups = all_fixups(m, ctx, rs, refs), write = writes, side = side,
+  local audit = m.audit and #writes == 1
+  local written, r = ctx:write_batch({with = batch_rows(m, w.source, joins, ref_cols, derived),
+                                      rejects = #m.rules > 0 and rejects_select(m, rs, from) or nil,
+                                      fixups = all_fixups(m, ctx, rs, refs, from),
+                                      write = audit and writes[1] or writes, side = side,
+                                      returning = audit and (m.update and "t.*" or "*") or nil,
+                                      after = audit and audit_sql(m, ctx, w.source) or nil,
                                       select = m.after and resolved_keys(m, rs) or nil}, unpack(w.params))
   if m.after then
     m.after(ctx, {migrated = array_of(r.__mig_migrated), rejected = array_of(r.__mig_rejected),

@@ -7,8 +7,25 @@ local report = {}
 
 local RESULT_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed"}
 local FILE_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed", "preconditions",
-                   "rejects", "fixups", "checks", "would_change", "message", "options", "script",
+                   "rejects", "fixups", "checks", "would_change", "locks", "message", "options", "script",
                    "script_sha256", "host_version", "started_at", "finished_at", "durations"}
+local LOCK_KEYS = {"table", "strongest", "strongest_seconds", "strongest_statement", "write_blocking",
+                   "write_blocking_seconds", "write_blocking_statement"}
+
+--- The lock report (conn:lock_report()) as JSON objects: per existing table the strongest lock
+--- the run took and how long it held it, and the longest-held lock that blocked writes.
+function report.locks_json(list)
+  local out = json.array()
+  for _, l in ipairs(list or {}) do
+    local function s(v) return json.number(string.format("%.3f", v)) end
+    out[#out + 1] = json.object(LOCK_KEYS, {table = l.table, strongest = l.strongest,
+      strongest_seconds = s(l.strongest_seconds), strongest_statement = l.strongest_statement,
+      write_blocking = l.blocking ~= "" and l.blocking or json.null,
+      write_blocking_seconds = s(l.blocking_seconds),
+      write_blocking_statement = l.blocking ~= "" and l.blocking_statement or json.null})
+  end
+  return out
+end
 local COUNT_KEYS = {"source", "migrated", "rejected", "written"}
 
 --- counts as ordered JSON objects: {"<set>": {"source","migrated","rejected","written"}}.
@@ -73,6 +90,11 @@ function report.summary(r)
   local d = r.durations or {}
   say("  checks %d PASS, %d FAIL, %d SKIP; setup %s, finalize %s, checks %s", pass, fail, skip, secs(d.setup),
     secs(d.finalize), secs(d.checks))
+  for _, l in ipairs(r.locks or {}) do
+    local blocking = l.write_blocking ~= json.null and string.format("; longest write-blocking %s %ss",
+      l.write_blocking, l.write_blocking_seconds.text) or "; no write-blocking lock"
+    say("  lock %s: strongest %s held %ss%s", l.table, l.strongest, l.strongest_seconds.text, blocking)
+  end
   if r.message then say("  %s", r.message) end
   if r.report_path then say("  report %s", r.report_path) end
   io.stdout:write(table.concat(out, "\n"), "\n")
@@ -96,7 +118,7 @@ function report.write_file(path, r)
     counts = r.counts_json, checks_failed = r.checks_failed or 0,
     preconditions = r.preconditions or json.array(), rejects = r.rejects or json.array(),
     fixups = r.fixups or json.array(), checks = r.checks or json.array(),
-    would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message,
+    would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message, locks = r.locks,
     options = r.options, script = r.script, script_sha256 = r.script_sha256, host_version = r.host_version,
     started_at = r.started_at, finished_at = r.finished_at, durations = r.durations})
   local f, err = io.open(path, "w")

@@ -141,13 +141,28 @@ local function end_stage(R, complete)
     end)
     return
   end
+  if R.def.online then   -- lock-safe DDL on existing tables: its own transactions, before finalize
+    R.def.online(R.ctx, function(what, fn) context.with_retry(R, what, fn) end)
+    R.durations.online = sys.now() - t0
+    t0 = sys.now()
+  end
   local ok, err = pcall(R.conn.tx, R.conn, function()
     if R.def.finalize then R.def.finalize(R.ctx) end
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
     checks.analyze(R)
     R.counts = compute_counts(R)
-    R.checks, R.checks_failed = checks.run(R, {finalized = true}, R.counts)
+    if R.def.switch then
+      -- the switch's ACCESS EXCLUSIVE locks are held only for the checks that need finalize
+      local later = function(c) return c.needs == "finalize" end
+      local first, failed = checks.run(R, {finalized = true, filter = function(c) return not later(c) end}, R.counts)
+      if failed == 0 then R.def.switch(R.ctx) end
+      local rest, failed2 = checks.run(R, {finalized = true, filter = later}, R.counts)
+      for _, c in ipairs(rest) do first[#first + 1] = c end
+      R.checks, R.checks_failed = first, failed + failed2
+    else
+      R.checks, R.checks_failed = checks.run(R, {finalized = true}, R.counts)
+    end
     R.durations.checks = sys.now() - t1
     if R.checks_failed > 0 then error(VALIDATION, 0) end
     R.status = "ok"
@@ -238,6 +253,7 @@ local function execute(R)
     return refuse(R, detail)
   end
   add_precondition(R, "lock", true, "advisory lock mighost:" .. def.name .. " taken")
+  R.conn:track_locks()   -- the lock report: every table that exists before the run changes anything
   local prev = ledger.previous_run(R.conn, def.name)
   R.prev = prev
   if prev and prev.script_sha256 and prev.script_sha256 ~= db.NULL and prev.script_sha256 ~= R.sha then
@@ -293,12 +309,17 @@ end
 
 local function conclude(R)
   R.durations.total = R.durations.total or (sys.now() - R.t0)
+  if R.conn then
+    local ok, locks = pcall(R.conn.lock_report, R.conn)
+    R.locks = ok and report.locks_json(locks) or nil
+  end
   round_durations(R.durations)
   local r = {migration = R.def.name, mode = R.mode, status = R.status, run_id = (not R.dry_run) and R.run_id or nil,
              counts = R.counts, counts_json = report.counts_json(R.counts, R.def.order), order = R.def.order,
              checks_failed = R.checks_failed, preconditions = R.preconditions, rejects = R.rejects, fixups = R.fixups,
              checks = R.checks, message = R.message, durations = R.durations, options = options_json(R),
              script = script.path, script_sha256 = R.sha, host_version = sys.version, started_at = R.started_at,
+             locks = R.locks,
              finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ")}
   r.report_path = report.write_file(R.report_path, r)
   report.summary(r)

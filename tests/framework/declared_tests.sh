@@ -166,3 +166,48 @@ test_25_declared_also_and_after() {
   expect "also on a streamed phase: refused naming the line" eq "$?|$(grep -c "also.lua:$(grep -n '^      also = ' \
     "$DECLARED/also.lua" | cut -d: -f1): migration.define: phases (items): .also. needs a set-based" err.txt)" "1|1"
 }
+
+# The catalog of the public schema: types, columns, indexes, constraints.
+catalog_fp() {
+  sql "$1" "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+      SELECT 'type ' || typname AS x FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e'
+      UNION ALL SELECT 'col ' || attrelid::regclass || '.' || attname || format_type(atttypid, atttypmod) || attnotnull
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid AND c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
+       WHERE attnum > 0 AND NOT attisdropped
+      UNION ALL SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+      UNION ALL SELECT 'constraint ' || conname || pg_get_constraintdef(oid) || convalidated FROM pg_constraint
+       WHERE connamespace = 'public'::regnamespace) s"
+}
+
+test_26_declared_in_place() {
+  local u before
+  u=$(newdb fw_decl_inplace)
+  declared inplace "$u" --batch-size 40
+  expect "in place: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  for name in items_accounted no_double_resolution items_values rejects_valid fixups_logged; do
+    expect "in place: generated check $name PASS" has out.txt "^CHECK $name PASS"
+  done
+  expect "in place: migrated rows filled, rejected rows left as they were" eq "$(sql "$u" "SELECT
+      count(*) FILTER (WHERE rank_no IS NOT NULL AND qty >= 0) || '/' || count(*) FILTER (WHERE rank_no IS NULL AND qty < 0
+        AND band = 'none' AND owner_ok IS NULL) || '/' || count(*) FROM items")" \
+    "$(sql "$u" "SELECT count(*) FILTER (WHERE qty >= 0) || '/' || count(*) FILTER (WHERE qty < 0) || '/' || count(*) FROM items")"
+  expect "in place: a dangling or NULL owner gets the fallback, with its fixup (old value, new value)" eq "$(sql "$u" "SELECT count(*)
+      FROM mig_meta.fixups f JOIN items i ON i.id = f.source_key WHERE f.rule = 'orphan_owner' AND f.new_value = '1'
+       AND f.old_value IS NOT DISTINCT FROM i.owner_id::text AND i.owner_ok = 1")" \
+    "$(sql "$u" "SELECT count(*) FROM items i WHERE qty >= 0 AND NOT EXISTS (SELECT 1 FROM owners o WHERE o.id = i.owner_id)")"
+  expect "in place: one audit row per migrated row, old = the snapshot row" eq "$(sql "$u" "SELECT count(*) FROM item_audit a
+      JOIN mig_backup_inplace.items s ON s.id = a.item_id JOIN items i ON i.id = a.item_id
+      WHERE a.old = to_jsonb(s) AND a.new = jsonb_build_object('band', i.band, 'rank_no', i.rank_no, 'owner_ok', i.owner_ok)")" \
+    "$(sql "$u" "SELECT count(*) FROM items WHERE qty >= 0")"
+  expect "in place: the unique index and the validated foreign key added after the rows" eq "$(sql "$u" "SELECT
+      (SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_rank_no_key'::regclass)::text
+      || (SELECT convalidated FROM pg_constraint WHERE conname = 'items_owner_ok_fkey')::text")" "truetrue"
+  before="$(catalog_fp "$u")|$(sql "$u" "SELECT md5(string_agg(to_jsonb(i)::text, ',' ORDER BY id)) FROM items i")"
+  declared inplace "$u"
+  expect "in place: a second run writes 0 rows and changes nothing" eq "$?|$(grep -c '"written":0}' out.txt)|$(catalog_fp "$u")|$(sql "$u" "SELECT md5(string_agg(to_jsonb(i)::text, ',' ORDER BY id)) FROM items i")" \
+    "0|1|$before"
+  u=$(newdb fw_decl_inplace_dry)
+  before=$(catalog_fp "$u")
+  declared inplace "$u" --dry-run
+  expect "in place, dry run: exit 0, the catalog unchanged (no enum, column, table or index)" eq "$?|$(catalog_fp "$u")" "0|$before"
+}
