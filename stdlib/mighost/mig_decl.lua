@@ -13,18 +13,18 @@ local function set(list)
 end
 
 decl.TOP = set {"name", "description", "connections", "ledger", "backup", "preconditions", "prepare", "setup",
-                "phases", "sets", "finalize", "checks", "rollback", "options", "target_ddl"}
+                "phases", "sets", "finalize", "checks", "rollback", "options", "target_ddl", "target_columns"}
 decl.PHASE = set {"name", "label", "source", "key", "migrated", "migrated_count", "pending", "fresh", "fetch",
                   "batch", "step", "counts", "workers", "main", "probe", "from", "every", "total"}
 decl.MAPPED = set {"name", "label", "source", "key", "target", "map", "rejects", "references", "migrated",
                    "migrated_count", "fresh", "workers", "main", "probe", "from", "every", "check_names", "mode"}
 decl.SET = set {"name", "source", "key", "migrated", "migrated_count", "pending", "from"}
 decl.TARGET = set {"table", "key", "owned", "update"}
-decl.REJECT = set {1, 2, "code", "when", "detail"}
-decl.REFERENCE = set {1, 2, "table", "key", "rule"}
+decl.REJECT = set {1, 2, "code", "when", "detail", "missing", "duplicate"}
+decl.REFERENCE = set {1, 2, "table", "key", "rule", "deferred", "not_self"}
 decl.CHECK = set {"name", "sql", "fn", "expected", "on", "needs"}
-decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only"}
-decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help"}
+decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only", "early"}
+decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help", "default", "read_only", "snapshot", "schema"}
 decl.CHECK_NAMES = set {"accounted", "no_double_resolution", "values", "rejects", "fixups"}
 
 local source_lines

@@ -92,7 +92,7 @@ local function rejects_valid(m)
   local all_sql = true
   local codes = {}
   for i, r in ipairs(m.rules) do
-    all_sql = all_sql and not r.lua
+    all_sql = all_sql and not r.lua and not r.target_side
     codes[i] = lit(r.code)
   end
   local head = "SELECT count(*) FROM mig_meta.rejects r JOIN (" .. m.source_sql .. ") s ON " .. keytext(m)

@@ -8,7 +8,7 @@ local report = {}
 local RESULT_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed"}
 local FILE_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed", "preconditions",
                    "rejects", "fixups", "checks", "would_change", "message", "options", "script",
-                   "script_sha256", "host_version", "started_at", "finished_at", "durations"}
+                   "script_sha256", "host_version", "started_at", "finished_at", "durations", "backup"}
 local COUNT_KEYS = {"source", "migrated", "rejected", "written"}
 
 --- counts as ordered JSON objects: {"<set>": {"source","migrated","rejected","written"}}.
@@ -98,7 +98,16 @@ function report.write_file(path, r)
     fixups = r.fixups or json.array(), checks = r.checks or json.array(),
     would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message,
     options = r.options, script = r.script, script_sha256 = r.script_sha256, host_version = r.host_version,
-    started_at = r.started_at, finished_at = r.finished_at, durations = r.durations})
+    started_at = r.started_at, finished_at = r.finished_at, durations = r.durations, backup = r.backup})
+  if r.extra then   -- the script's own fields (ctx:report)
+    local keys = {}
+    for i, k in ipairs(FILE_KEYS) do keys[i] = k end
+    for _, k in ipairs(r.extra.keys) do
+      if obj[k] == nil then keys[#keys + 1] = k end
+      obj[k] = r.extra.values[k]
+    end
+    obj = json.object(keys, obj)
+  end
   local f, err = io.open(path, "w")
   if not f then
     log.warn("cannot write the report %s: %s", path, tostring(err))
