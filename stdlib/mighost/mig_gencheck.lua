@@ -16,6 +16,8 @@ local mapping = require "mighost.mig_mapping"
 local gen = {}
 local qi, lit = db.quote_ident, db.quote_literal
 
+local rejects_valid_sql
+
 local function keytext(m)
   local parts = {}
   for i, k in ipairs(m.keys) do parts[i] = "s." .. qi(k) .. "::text" end
@@ -89,6 +91,13 @@ local function pass(m)
 end
 
 local function rejects_valid(m)
+  return function(ctx)
+    m:exprs(ctx)   -- resolves conditions chosen at run time
+    return rejects_valid_sql(m)
+  end
+end
+
+rejects_valid_sql = function(m)
   local all_sql = true
   local codes = {}
   for i, r in ipairs(m.rules) do

@@ -81,10 +81,16 @@ function mapping.new(p, def, line)
       m.rules[i] = require("mighost.mig_pipe").rule(r, code, cond, function(msg) fail("rejects", "rejects[" .. i
         .. "] (" .. code .. "): " .. msg) end)
     else
-      if type(cond) ~= "string" and type(cond) ~= "function" then
-        fail("rejects", "rejects[" .. i .. "] (" .. code .. ") needs a condition: SQL over s, or a function(row)")
+      local function chosen(v) return type(v) == "table" and (type(v.sql) == "string" or type(v.sql) == "function") end
+      if type(cond) ~= "string" and type(cond) ~= "function" and not chosen(cond) then
+        fail("rejects", "rejects[" .. i .. "] (" .. code .. ") needs a condition: SQL over s, {sql = fn(ctx)},"
+          .. " or a function(row)")
       end
-      m.rules[i] = {code = code, cond = cond, detail = r.detail, lua = type(cond) == "function"}
+      -- {sql = …} (a condition or detail chosen at run time, e.g. for an install's columns) is
+      -- resolved with the map (Mapped:exprs)
+      m.rules[i] = {code = code, cond = not chosen(cond) and cond or nil, cond_decl = chosen(cond) and cond.sql or nil,
+                    detail = not chosen(r.detail) and r.detail or nil, detail_decl = chosen(r.detail) and r.detail.sql or nil,
+                    lua = type(cond) == "function"}
     end
   end
   m.refs = {}
@@ -132,6 +138,17 @@ function Mapped:exprs(ctx)
       error(decl.where(self.line, col) .. "phase " .. self.name .. ": map." .. col .. " {sql = fn}: fn must return SQL", 0)
     end
     out[col] = v
+  end
+  for i, r in ipairs(self.rules) do
+    for _, f in ipairs({"cond", "detail"}) do
+      local v = r[f .. "_decl"]
+      if type(v) == "function" then v = v(ctx) end
+      if v ~= nil and type(v) ~= "string" then
+        error(decl.where(self.line, "rejects") .. "phase " .. self.name .. ": rejects[" .. i .. "]." .. f
+          .. " {sql = fn}: fn must return SQL", 0)
+      end
+      if v ~= nil then r[f] = v end
+    end
   end
   self.resolved = out
   return out

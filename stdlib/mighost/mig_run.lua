@@ -147,8 +147,15 @@ local function end_stage(R, complete)
     end)
     return
   end
+  local fin   -- rows finalize wrote for a set (ctx:written), counted only if it commits
+  local function add_written(sign)
+    for name, n in pairs(fin and fin.written or {}) do R.written[name] = (R.written[name] or 0) + sign * n end
+  end
   local ok, err = pcall(R.conn.tx, R.conn, function()
+    context.take_pending(R.ctx, false)
     if R.def.finalize then R.def.finalize(R.ctx) end
+    fin = context.take_pending(R.ctx, true)
+    add_written(1)
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
     checks.analyze(R)
@@ -160,6 +167,7 @@ local function end_stage(R, complete)
     record(R)
   end)
   if ok then return end
+  add_written(-1)
   if err ~= VALIDATION then error(err, 0) end
   R.status = "validation_failed"
   R.message = string.format("%d check(s) failed: the finalize step was rolled back", R.checks_failed)
