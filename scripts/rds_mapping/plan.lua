@@ -140,7 +140,15 @@ end
 local function derived(ctx)
   local sh = ctx.shared
   if not sh.rds_derived then
-    local row = ctx.source:query(D.query(P.res(ctx)))[1]
+    -- one pass over whole tables: hash joins and sorts throughout (the planner, guessing one row
+    -- for each filtered CTE, would loop over them); the setting ends with its savepoint
+    local row
+    local _, err = pcall(ctx.source.tx, ctx.source, function()
+      ctx.source:exec("SET LOCAL enable_nestloop = off")
+      row = ctx.source:query(D.query(P.res(ctx)))[1]
+      error("(done)", 0)
+    end)
+    if not row then error(err, 0) end
     local out = {}
     for k, v in pairs(row) do out[k] = v ~= db.NULL and v or "NULL" end
     sh.rds_derived = out

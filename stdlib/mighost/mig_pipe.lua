@@ -119,6 +119,10 @@ function pipe.fetch(m, ctx, rs, after, upto, limit)
     .. " ORDER BY " .. rs.order_sql .. " LIMIT " .. math.floor(limit) .. ") w ORDER BY " .. order
   local stored = ctx.db:copy_from(rs.conn, sql, stage, cols)
   if stored == 0 then return {count = 0}, nil, 0 end
+  -- statistics of the window, so that the batch joins it with itself by hashing (without them the
+  -- planner takes the stage for one row and loops over it for every row) and probes the target's
+  -- indexes per row
+  ctx.db:exec("ANALYZE " .. qi(stage))
   local last = ctx.db:scalar("SELECT __mig_key FROM " .. qi(stage) .. " WHERE __mig_ord = $1", stored)
   return {count = stored, piped = true}, {last}, stored
 end
@@ -131,7 +135,10 @@ local function apply_rule(m, ctx, stage, i, r)
   if r.missing then
     local any, why = {}, {}
     for j, c in ipairs(r.missing) do
-      local absent = "NOT EXISTS (SELECT 1 FROM " .. schema.qualify(c.table) .. " r WHERE r." .. qi(c.key) .. " = x." .. qi(c.column) .. ")"
+      -- OFFSET 0 keeps the probe per row (an index lookup) instead of an anti join that would
+      -- read the whole referenced table for every batch
+      local absent = "NOT EXISTS (SELECT 1 FROM " .. schema.qualify(c.table) .. " r WHERE r." .. qi(c.key) .. " = x."
+        .. qi(c.column) .. " OFFSET 0)"
       any[j] = absent
       why[j] = "CASE WHEN " .. absent .. " THEN " .. lit(c.column .. " ") .. " || COALESCE(x." .. qi(c.column)
         .. "::text, 'NULL') || " .. lit(" is no migrated " .. c.table) .. " END"
@@ -176,14 +183,15 @@ local function fill_row_data(m, ctx, rs, stage)
     .. " WHERE x.__mig_key = u.k", db.array(ks), db.array(js))
 end
 
---- The joins that resolve the references and the expression of each kept one (ref(i)). A
---- reference to the phase's own target also finds the batch's own migrating rows.
+--- The joins that resolve the references and the expression of each kept one (ref(i)): a
+--- subquery per row, i.e. one index probe of the referenced table (a join would be planned as a
+--- hash of the whole table for every batch). A reference to the phase's own target also finds
+--- the batch's own migrating rows.
 local function references(m, stage)
   local joins, kept = {}, {}
   for i, r in ipairs(m.refs) do
     local rk = qi(r.key)
-    joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. rk .. " = st." .. qi(r.column)
-    local e = "r" .. i .. "." .. rk
+    local e = "(SELECT r." .. rk .. " FROM " .. schema.qualify(r.table) .. " r WHERE r." .. rk .. " = st." .. qi(r.column) .. ")"
     if r.table == m.target then
       joins[#joins + 1] = " LEFT JOIN " .. qi(stage) .. " q" .. i .. " ON q" .. i .. "." .. rk .. " = st." .. qi(r.column)
         .. " AND q" .. i .. ".__mig_rule IS NULL"
