@@ -152,9 +152,11 @@ local function end_stage(R, complete)
     for name, n in pairs(fin and fin.written or {}) do R.written[name] = (R.written[name] or 0) + sign * n end
   end
   local ok, err = pcall(R.conn.tx, R.conn, function()
-    context.take_pending(R.ctx, false)
-    if R.def.finalize then R.def.finalize(R.ctx) end
-    fin = context.take_pending(R.ctx, true)
+    -- finalize tallies like a batch (ctx:written), so rows it updates count as written
+    R.ctx.batch = {tallies = {rejects = 0, fixups = 0, written = {}}}
+    local ok_fin, err_fin = pcall(function() if R.def.finalize then R.def.finalize(R.ctx) end end)
+    fin, R.ctx.batch = R.ctx.batch.tallies, nil
+    if not ok_fin then error(err_fin, 0) end
     add_written(1)
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
