@@ -46,7 +46,7 @@ test_20_declared_set_and_stream() {
   expect "declared streamed: a second run changes nothing" eq "$(declared_state "$b")" "$before"
 }
 
-test_24_declared_piped() {
+test_25_declared_piped() {
   local a s t before
   a=$(newdb fw_pipe_set); s=$(newdb fw_pipe_src); t=$(newdb fw_pipe_tgt)
   declared items "$a" --batch-size 50

@@ -1,6 +1,6 @@
 -- The declaration of items.lua with its source on another connection (a read-only snapshot
 -- session): it runs piped (COPY from the source's session into a stage of the target's) and must
--- give the same rows, rejects and fixups as the set-based run. Used by declared_tests.sh (test_24).
+-- give the same rows, rejects and fixups as the set-based run. Used by declared_tests.sh (test_25).
 local migration = require "mighost.migration"
 
 local m = migration.define {
