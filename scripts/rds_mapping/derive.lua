@@ -104,11 +104,33 @@ end
 
 --- The derivation query: one row with a column per fingerprinted table and `fixups` ("n:md5" of
 --- the nulled references, ordered as D.FIXUPS_TARGET orders mig_meta.fixups).
-function D.query(res)
+local function all_ctes(res)
   local ctes, nulled = {}, {}
   for _, t in ipairs(L.ORDER) do
     for _, q in ipairs(table_ctes(res, t, ctes)) do nulled[#nulled + 1] = q end
   end
+  return ctes, nulled
+end
+
+--- The rows table t must hold, in §2's column order, bill.total_weight_kg included (the bench's
+--- psql anchor pipes this query into the target with \copy).
+function D.table_query(res, t)
+  local ctes = all_ctes(res)
+  local cols = {}
+  for _, col in ipairs(L.COLUMNS[t]) do cols[#cols + 1] = "f." .. qi(col[1]) end
+  local from = "f_" .. t .. " f"
+  if t == "bill" then
+    for i, c in ipairs(cols) do
+      if c == 'f."total_weight_kg"' then cols[i] = "COALESCE(w.total, 0) AS total_weight_kg" end
+    end
+    from = from .. " LEFT JOIN (SELECT bb.bill_id, sum(g.weight_kg ORDER BY bb.id) AS total FROM f_bill_bag bb"
+      .. " JOIN f_bag g ON g.id = bb.bag_id GROUP BY bb.bill_id) w ON w.bill_id = f.id"
+  end
+  return "WITH " .. table.concat(ctes, ", ") .. " SELECT " .. table.concat(cols, ", ") .. " FROM " .. from
+end
+
+function D.query(res)
+  local ctes, nulled = all_ctes(res)
   local out = {}
   for _, t in ipairs(D.FINGERPRINTED) do out[#out + 1] = "(" .. D.fingerprint_sql(t, "f_" .. t) .. ") AS " .. qi(t) end
   out[#out + 1] = "(SELECT count(*) || ':' || COALESCE(md5(string_agg(n.t || '|' || n.id || '|' || n.f || '|' || n.v, E'\\n'"

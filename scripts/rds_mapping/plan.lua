@@ -141,10 +141,11 @@ local function derived(ctx)
   local sh = ctx.shared
   if not sh.rds_derived then
     -- one pass over whole tables: hash joins and sorts throughout (the planner, guessing one row
-    -- for each filtered CTE, would loop over them); the setting ends with its savepoint
+    -- for each filtered CTE, would loop over them); the settings end with their savepoint
     local row
     local _, err = pcall(ctx.source.tx, ctx.source, function()
       ctx.source:exec("SET LOCAL enable_nestloop = off")
+      ctx.source:exec("SET LOCAL work_mem = '64MB'")   -- whole-table sorts and hashes in memory
       row = ctx.source:query(D.query(P.res(ctx)))[1]
       error("(done)", 0)
     end)

@@ -92,6 +92,13 @@ local function ensure_stage(m, ctx)
     m.stage_ddl = "CREATE TEMP TABLE IF NOT EXISTS " .. qi(name) .. " (" .. table.concat(cols, ", ")
       .. ", __mig_key text, __mig_ord bigint, __mig_rule int, __mig_detail text, __mig_row jsonb) ON COMMIT DELETE ROWS"
   end
+  -- the columns whose statistics the batch's joins need (row count, rule NULL or not, keys the
+  -- stage is joined on): ANALYZE of only those costs a fraction of all
+  local stats = {"__mig_ord", "__mig_rule"}
+  for _, r in ipairs(m.refs) do
+    if r.table == m.target then stats[#stats + 1] = qi(r.key); stats[#stats + 1] = qi(r.column) end
+  end
+  m.stage_stats = stats
   -- (re)created while absent: a rolled-back batch or dry run drops it with its transaction
   ctx.db:exec(m.stage_ddl)
   ctx.db:exec("DELETE FROM " .. qi(name))   -- a dry run's batches are savepoints: nothing is deleted at their end
@@ -122,7 +129,7 @@ function pipe.fetch(m, ctx, rs, after, upto, limit)
   -- statistics of the window, so that the batch joins it with itself by hashing (without them the
   -- planner takes the stage for one row and loops over it for every row) and probes the target's
   -- indexes per row
-  ctx.db:exec("ANALYZE " .. qi(stage))
+  ctx.db:exec("ANALYZE " .. qi(stage) .. " (" .. table.concat(m.stage_stats, ", ") .. ")")
   local last = ctx.db:scalar("SELECT __mig_key FROM " .. qi(stage) .. " WHERE __mig_ord = $1", stored)
   return {count = stored, piped = true}, {last}, stored
 end
@@ -203,6 +210,17 @@ local function references(m, stage)
   return qi(stage) .. " st" .. table.concat(joins), function(i) return kept[i] end
 end
 
+--- True when the target held none of the phase's rows as its first batch began (a fresh run): the
+--- windows follow each other in key order and the rules reject every duplicate, so no row can
+--- meet an existing one and the inserts go without ON CONFLICT (a duplicate would fail the batch,
+--- never be lost). Asked once per run and phase.
+local function fresh(m, ctx)
+  if m.fresh_run == nil then
+    m.fresh_run = ctx.db:scalar("SELECT NOT EXISTS (SELECT 1 FROM " .. schema.qualify(m.target) .. ")") == true
+  end
+  return m.fresh_run
+end
+
 --- One piped batch over the stage the fetch filled. Returns the target rows written.
 function pipe.batch(m, ctx, rows)
   local rs = ctx._run.sets[m.name]
@@ -212,19 +230,24 @@ function pipe.batch(m, ctx, rows)
   end
   fill_row_data(m, ctx, rs, stage)
   local from, ref = references(m, stage)
-  local exprs, conflict = {}, {}
-  for _, c in ipairs(m.columns) do exprs[c] = "st." .. qi(c) end
+  -- the migrating rows with their references resolved once (k), for the fixups and the insert
+  local kept, exprs, conflict = {}, {}, {}
+  for i in ipairs(m.refs) do kept[#kept + 1] = ref(i) .. " AS __mig_ref" .. i end
+  for _, c in ipairs(m.columns) do exprs[c] = "k." .. qi(c) end
   for i, k in ipairs(m.target_keys) do conflict[i] = qi(k) end
+  local function kref(i) return "k.__mig_ref" .. i end
   local codes = {}
   for i, r in ipairs(m.rules) do codes[i] = lit(r.code) end
   return ctx:write_batch({set = m.name,
+    with = "k AS MATERIALIZED (SELECT st.*" .. (#kept > 0 and (", " .. table.concat(kept, ", ")) or "") .. " FROM " .. from
+      .. " WHERE st.__mig_rule IS NULL)",
     rejects = #codes > 0 and ("SELECT st.__mig_key AS source_key, (ARRAY[" .. table.concat(codes, ", ")
       .. "])[st.__mig_rule] AS reason, st.__mig_detail AS detail, st.__mig_row AS row_data FROM " .. qi(stage)
       .. " st WHERE st.__mig_rule IS NOT NULL") or nil,
-    fixups = msql.fixups_select(m, exprs, "st.__mig_key", from, ref, "st.__mig_rule IS NULL"),
+    fixups = msql.fixups_select(m, exprs, "k.__mig_key", "k", kref, nil),
     write = "INSERT INTO " .. schema.qualify(m.target) .. " (" .. msql.column_list(m) .. ") SELECT "
-      .. table.concat(msql.values(m, exprs, ref), ", ") .. " FROM " .. from .. " WHERE st.__mig_rule IS NULL"
-      .. " ORDER BY st.__mig_ord ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"})
+      .. table.concat(msql.values(m, exprs, kref), ", ") .. " FROM k ORDER BY k.__mig_ord"
+      .. (fresh(m, ctx) and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))})
 end
 
 --- After the phase's last batch: every deferred reference a batch nulled whose row has been

@@ -26,7 +26,10 @@ end
 
 local function secs(s) return s and string.format("%.2fs", s) or "-" end
 
+local spool = require "mighost.mig_spool"
+
 local function tally(list, field)
+  if spool.is(list) then return list:tally() end
   local by, names = {}, {}
   for _, r in ipairs(list) do
     local k = r[field]
@@ -108,12 +111,29 @@ function report.write_file(path, r)
     end
     obj = json.object(keys, obj)
   end
+  -- spooled lists (mig_spool) are streamed into their place in the text, never held as tables
+  local spooled = {}
+  for _, k in ipairs({"rejects", "fixups"}) do
+    if spool.is(obj[k]) then
+      spooled[#spooled + 1] = obj[k]
+      obj[k] = "@@mighost-spool:" .. k .. "@@"
+    end
+  end
   local f, err = io.open(path, "w")
   if not f then
     log.warn("cannot write the report %s: %s", path, tostring(err))
+    for _, sp in ipairs(spooled) do sp:remove() end
     return nil
   end
-  f:write(json.encode(obj), "\n")
+  local text = json.encode(obj)
+  for _, sp in ipairs(spooled) do
+    local mark = '"@@mighost-spool:' .. sp.kind .. '@@"'
+    local at = text:find(mark, 1, true)
+    f:write(text:sub(1, at - 1))
+    sp:write_json(f)
+    text = text:sub(at + #mark)
+  end
+  f:write(text, "\n")
   f:close()
   return path
 end

@@ -125,7 +125,7 @@ local function compute_counts(R) return phase.count_all(R, R.written, R.done) en
 
 --- Records the end of the run (apply mode): checks, counts, status. In the caller's transaction.
 local function record(R)
-  R.rejects, R.fixups = ledger.rejects_and_fixups(R.conn, R.def.name)
+  R.rejects, R.fixups = require("mighost.mig_spool").take(R.conn, R.def.name)
   R.durations.total = sys.now() - R.t0
   ledger.record_checks(R.conn, R.run_id, R.checks)
   ledger.finish_run(R.conn, R.run_id, R.status, report.counts_json(R.counts, R.def.order), R.durations, R.message)
@@ -302,7 +302,7 @@ local function on_error(R, err)
       end)
     end)
     if not ok then log.warn("could not record the error in mig_meta.runs: %s", tostring(e)) end
-    pcall(function() R.rejects, R.fixups = ledger.rejects_and_fixups(R.conn, R.def.name) end)
+    pcall(function() R.rejects, R.fixups = require("mighost.mig_spool").take(R.conn, R.def.name) end)
   end
   if R.conn and R.run_id then
     io.stdout:write(R.ctx:prefix(), "The open batch was rolled back. Resume with: ", resume_command(R), "\n")
@@ -329,6 +329,9 @@ local function conclude(R)
              finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), backup = R.file_backup, extra = R.ctx and R.ctx._report}
   r.report_path = report.write_file(R.report_path, r)
   report.summary(r)
+  for _, sp in ipairs({R.rejects or false, R.fixups or false}) do
+    if require("mighost.mig_spool").is(sp) then sp:remove() end
+  end
   report.result_line(r)
   return EXIT[R.status] or 1
 end

@@ -79,6 +79,8 @@ expect "canonical: the mapping printed per target column" has out.txt '^MAPPING 
 expect "canonical: WARN per unmapped column" eq "$(grep -c '^WARN unmapped column \(user.phone\|bag.legacy_flag\)$' out.txt)" 2
 expect "canonical: the report lists them" has canonical.json '"unmapped_columns":{"bag":\["legacy_flag"\],"user":\["phone"\]}'
 expect "canonical: the report holds the mapping" has canonical.json '"mapping":{"user":{"id":{"from":"id"},"username":{"from":"username"}'
+expect "canonical: the report is JSON with every reject and fixup" \
+  eq "$(jsql canonical.json "$SRC" "SELECT json_array_length(:'j'::json->'rejects') || '|' || json_array_length(:'j'::json->'fixups')")" "28|13"
 expect "canonical: PROGRESS per batch" eq "$(grep -c '^PROGRESS bag ' out.txt)" 4
 file=$(backup_file)
 expect "canonical: one JSON backup rds_backup_<UTC>.json, mode 0600" eq "$(ls bk | grep -c '^rds_backup_[0-9]\{8\}_[0-9]\{6\}\.json$')|$(stat -c %a "$file")" "1|600"
