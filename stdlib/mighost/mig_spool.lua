@@ -32,6 +32,7 @@ local function take_one(conn, migration, kind)
     s.n = s.n + 1
     local k = row[q[3]]
     s.by[k] = (s.by[k] or 0) + 1
+    if s.n % 256 == 0 then collectgarbage("step", 64) end   -- the rows' garbage goes as it comes
   end)
   f:close()
   return s
@@ -60,9 +61,10 @@ function Spool:write_json(f)
   if self.path then
     local src = assert(io.open(self.path, "r"))
     while true do
-      local block = src:read(1048576)
+      local block = src:read(65536)
       if not block then break end
       f:write(block)
+      collectgarbage("step", 64)   -- blocks read are garbage at once: keep the heap flat
     end
     src:close()
   end
