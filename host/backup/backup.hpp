@@ -68,11 +68,33 @@ struct json_options
   std::vector<std::string> tables;  ///< names; each becomes a key as written here
   std::string prefix = "backup";
   std::string dir = ".";
+  std::string schema;               ///< when set, every name is a table of this schema (keys stay bare)
+  std::vector<std::string> order_by;  ///< row order when a table has all these columns (else its primary key)
+  nlohmann::json meta = nlohmann::json::object();  ///< extra fields of "_meta" (the caller's own)
 };
 
-/// Writes `<dir>/<prefix>_backup_YYYYMMDD_HHMMSS.json` (UTC) from one consistent snapshot and
-/// returns {"path", "sha256", "bytes", "row_counts": {key: n}}.
+/// Writes `<dir>/<prefix>_backup_YYYYMMDD_HHMMSS.json` (UTC; when that name exists, the next
+/// second's) from one consistent snapshot — the caller's transaction when it has one open — and
+/// returns {"path", "sha256", "bytes", "created_at", "row_counts": {key: n}}. The file is 0600,
+/// fsynced, and its directory synced; on any failure it is removed.
 nlohmann::json export_json(pg::connection& c, const json_options& o);
+
+/// What verify_json found: every problem as a line, and what it counted.
+struct json_verify_report
+{
+  bool ok = true;
+  std::vector<std::string> problems;
+  std::string sha256;                                   ///< of the file as read back
+  std::uint64_t bytes = 0;
+  nlohmann::json row_counts = nlohmann::json::object();  ///< elements of each top-level array
+};
+
+/// Re-reads a JSON export in blocks (memory stays flat whatever its size): its sha256, the rows of
+/// each table key, and its own "_meta.row_counts". Problems: the text is not one JSON object, the
+/// counts differ from "_meta" or from `expected_counts` (when not null), the digest differs from
+/// `expected_sha256` (when not empty). Never throws for a damaged file.
+json_verify_report verify_json(const std::string& path, const std::string& expected_sha256,
+                               const nlohmann::json& expected_counts);
 
 struct json_restore_options
 {

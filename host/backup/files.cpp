@@ -108,6 +108,34 @@ std::string sha256::hex()
   return m_impl->hex;
 }
 
+namespace {
+
+/// Writes, syncs and removes a probe file in `dir`. A real write proves what permissions and
+/// statvfs only suggest (root ignores modes; a read-only mount or a full disk shows up here, before
+/// the caller changes anything).
+void probe_write(const std::string& dir)
+{
+  std::string probe = dir + "/.mighost-probe-" + std::to_string(::getpid());
+  int fd = open_new(probe);
+  try {
+    std::string block(64 * 1024, '\0');
+    write_all(fd, block.data(), block.size(), probe);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(probe.c_str());
+    throw;
+  }
+  try {
+    sync_close(fd, probe);  // closes fd whether it throws or not
+  } catch (...) {
+    ::unlink(probe.c_str());
+    throw;
+  }
+  ::unlink(probe.c_str());
+}
+
+} // namespace
+
 bool prepare_output_dir(const std::string& dir, bool backup_dir)
 {
   if (dir.empty()) throw backup_error(backup_error::kind::failed, "no backup directory given");
@@ -128,30 +156,40 @@ bool prepare_output_dir(const std::string& dir, bool backup_dir)
     if (::statvfs(dir.c_str(), &vfs) == 0 && !(vfs.f_flag & ST_RDONLY) &&
         static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize < k_min_free)
       fail_errno("not enough space in", dir, ENOSPC);
-    // A real write proves what permissions and statvfs only suggest (root ignores modes; a
-    // read-only mount or a full disk shows up here, before the caller changes anything).
-    std::string probe = dir + "/.mighost-probe-" + std::to_string(::getpid());
-    int fd = open_new(probe);
-    try {
-      std::string block(64 * 1024, '\0');
-      write_all(fd, block.data(), block.size(), probe);
-    } catch (...) {
-      ::close(fd);
-      ::unlink(probe.c_str());
-      throw;
-    }
-    try {
-      sync_close(fd, probe);  // closes fd whether it throws or not
-    } catch (...) {
-      ::unlink(probe.c_str());
-      throw;
-    }
-    ::unlink(probe.c_str());
+    probe_write(dir);
   } catch (...) {
     if (created) ::rmdir(dir.c_str());  // a failed probe leaves no empty directory behind
     throw;
   }
   return created;
+}
+
+std::string probe_output_dir(const std::string& dir)
+{
+  try {
+    if (dir.empty()) return "no backup directory given";
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) fail_errno("cannot use backup directory", dir, ENOTDIR);
+      probe_write(dir);
+      return "";
+    }
+    if (errno != ENOENT) fail_errno("cannot use backup directory", dir, errno);
+    std::string up = dir;  // the nearest existing ancestor must let us create the rest
+    for (;;) {
+      while (up.size() > 1 && up.back() == '/') up.pop_back();
+      auto slash = up.rfind('/');
+      up = slash == std::string::npos ? "." : (slash == 0 ? "/" : up.substr(0, slash));
+      if (::stat(up.c_str(), &st) == 0) break;
+      if (errno != ENOENT) fail_errno("cannot create backup directory " + dir + " under", up, errno);
+      if (up == "." || up == "/") fail_errno("cannot create backup directory", dir, ENOENT);
+    }
+    if (!S_ISDIR(st.st_mode)) fail_errno("cannot create backup directory " + dir + " under", up, ENOTDIR);
+    if (::access(up.c_str(), W_OK | X_OK) != 0) fail_errno("cannot create backup directory " + dir + " in", up, errno);
+    return "";
+  } catch (const backup_error& e) {
+    return e.what();
+  }
 }
 
 void sync_dir(const std::string& dir)

@@ -52,6 +52,12 @@ private:
 /// Throws backup_error naming the path and the system's reason. Returns true when it created `dir`.
 bool prepare_output_dir(const std::string& dir, bool backup_dir = true);
 
+/// Whether a backup could be written into `dir`, without creating anything: an existing `dir`
+/// must be a directory where a probe file can be written, synced and removed; a missing one needs
+/// its nearest existing ancestor to be a directory the process may write. Returns "" when it can,
+/// else the reason naming the path.
+std::string probe_output_dir(const std::string& dir);
+
 /// fsync of a directory, so the names of files created in it survive a crash.
 void sync_dir(const std::string& dir);
 

@@ -350,6 +350,7 @@ int open_db(lua_State* L)
   register_metatables(L);
   register_query(L);
   register_copy(L);
+  register_pipe(L);
   lua_newtable(L);
   luaL_register(L, nullptr, k_module);
   register_int64(L);

@@ -66,6 +66,7 @@ int append_rows(lua_State* L, const pg::result& r, int dest, int start, lua_conn
 void push_sql_error(lua_State* L, const pg::sql_error& e);
 
 void register_copy(lua_State* L);  ///< adds copy_in / copy_out to the Connection metatable
+void register_pipe(lua_State* L);  ///< adds copy_from (COPY relayed between two sessions)
 void register_query(lua_State* L); ///< adds query / exec / scalar / each / rows / tx
 void register_int64(lua_State* L); ///< adds db.int64 to the module table on top of the stack
 

@@ -4,7 +4,12 @@
 --   * the file backup (mighost.backup, `backup = {..., dir = "backups"}` or `--backup-dir DIR`):
 --     a new directory DIR/<name>-<run_id>-<UTC time>, written and verified after the lock and
 --     the preconditions and before anything changes, recorded in mig_meta.runs.backup. If it
---     fails, the run is refused with nothing changed and the partial files are removed.
+--     fails, the run is refused with nothing changed and the partial files are removed;
+--   * the JSON backup (`backup = {format = "json", from = "source", tables = …}`, seed 004's
+--     <prefix>_backup_<UTC>.json): written after the preconditions and before anything else (also in
+--     a dry run when the declaration says `dry_run = true`), from the source connection's snapshot,
+--     then re-read and checked (digest, rows per table). A failure is an error of the run (exit 1)
+--     with nothing written to the target, and no partial file is left.
 local db = require "mighost.db"
 local log = require "mighost.log"
 local sys = require "mighost.sys"
@@ -105,6 +110,56 @@ function M.file(R)
   R.ctx:say("File backup: %s (%s; verified, manifest sha256 %s)", dir, table.concat(counts, ", "),
     info.manifest_sha256:sub(1, 16))
   return true, "verified: " .. dir
+end
+
+local function eval(v, ctx)
+  if type(v) == "function" then return v(ctx) end
+  return v
+end
+
+--- The JSON backup, when the declaration asks for one. Returns true + a detail for the report, or
+--- raises (the run ends in error, exit 1: nothing was written to the target).
+function M.json(R)
+  local spec, ctx = R.def.backup_json, R.ctx
+  local dir = base_dir(R) or "."
+  if R.dry_run and not spec.dry_run then
+    ctx:say("JSON backup into %s skipped: a dry run writes no backup", dir)
+    return true, "skipped in a dry run"
+  end
+  local tables = eval(spec.tables, ctx) or {}
+  local meta = {migration = R.def.name}
+  for k, v in pairs(eval(spec.meta, ctx) or {}) do meta[k] = v end
+  local t0 = sys.now()
+  local ok, path, info = pcall(filebackup.json, {conn = R.conns[spec.from], tables = tables, prefix = spec.prefix,
+    dir = dir, meta = meta, order_by = spec.order_by})
+  if not ok then
+    error(string.format("JSON backup into %s failed (nothing was written to the target, no partial file is left): %s",
+      dir, log.mask((tostring(path):gsub("^backup: ", "")))), 0)
+  end
+  local good, problems, read = filebackup.verify_json(path, {sha256 = info.sha256, row_counts = info.row_counts})
+  if not good then
+    os.remove(path)
+    error(string.format("JSON backup %s does not read back as written (removed; nothing was written to the target): %s",
+      path, table.concat(problems, "; ")), 0)
+  end
+  local counts, total = {}, 0
+  for _, t in ipairs(tables) do
+    counts[#counts + 1] = string.format("%s %d", t, read.row_counts[t] or 0)
+    total = total + (read.row_counts[t] or 0)
+  end
+  local rec = {path = path, format = "json", sha256 = read.sha256, bytes = read.bytes, row_counts = read.row_counts,
+               created_at = info.created_at, verified = true, seconds = math.floor((sys.now() - t0) * 1000 + 0.5) / 1000}
+  if not R.dry_run then ledger.record_backup(R.conn, R.run_id, rec) end
+  R.file_backup = rec
+  R.durations.backup = rec.seconds
+  ctx:say("JSON backup: %s (%d rows: %s; read back: sha256 %s…, %d bytes, row counts match)", path, total,
+    table.concat(counts, ", "), read.sha256:sub(1, 16), read.bytes)
+  return true, "verified: " .. path
+end
+
+--- The precondition backup_writable of a JSON backup: its directory can be written (or created).
+function M.writable(ctx)
+  return filebackup.probe_dir(base_dir(ctx._run) or ".")
 end
 
 return M

@@ -62,9 +62,12 @@ function Batch:run_keyset()
   local opts = {range = ph.fetch == "range", all_pending = part.all_pending}
   self:within(function(ctx, target)
     local rows, last, size
-    if rs.conn ~= target then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+    -- rows from another session are fetched before the transaction; a pipe copies its window
+    -- into the target's session, so inside it
+    if rs.conn ~= target and not ph.pipe then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
     target:tx(function()
-      if not rows then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+      if ph.pipe then rows, last, size = ph.pipe(ctx, rs, self.after, part.hi, self.want)
+      elseif not rows then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
       self.got = rows.count or #rows
       local np = copy(part)
       np.complete = size < self.want

@@ -35,14 +35,14 @@ function commands.verify(def, values)
     io.stderr:write(string.format("mighost: %s: mig_meta is absent: this database was never migrated\n", def.name))
   end
   local counts, results, failed = {}, json.array(), 0
-  local ok, err = pcall(R.conn.tx, R.conn, function()
+  local ok, err = pcall(context.with_snapshots, def, R.conns, function() return R.conn:tx(function()
     R.conn:exec("SET TRANSACTION READ ONLY")
     if def.prepare then def.prepare(R.ctx) end
     phase.resolve_all(R)
     counts = phase.count_all(R)
     results, failed = checks.run(R, {strict = true}, counts)
     error("verify: rollback", 0)
-  end)
+  end) end)
   if not ok and err ~= "verify: rollback" then
     io.stderr:write("mighost: error: ", log.mask(tostring(err)), "\n")
     result(def, "verify", "error", counts, failed)

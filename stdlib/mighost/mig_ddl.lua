@@ -164,8 +164,8 @@ function ddl.complete(conn, text, opts)
 end
 
 --- The precondition target_compatible: every declared table that exists already has the
---- declared columns with the declared types. Returns passed, detail.
-function ddl.compatible(conn, text, opts)
+--- declared columns with the declared types (`exact`: and no other column). Returns passed, detail.
+function ddl.compatible(conn, text, opts, exact)
   local bad, seen = {}, {}
   for _, t in ipairs(ddl.inspect(conn, text, opts)) do
     local oid = real_oid(conn, t.name)
@@ -180,6 +180,13 @@ function ddl.compatible(conn, text, opts)
         if have[c.name] ~= c.type then
           bad[#bad + 1] = string.format('%s."%s" is %s, expected %s', t.name, c.name, have[c.name] or "missing", c.type)
         end
+        have[c.name] = nil
+      end
+      if exact then
+        local extra = {}
+        for name in pairs(have) do extra[#extra + 1] = '"' .. name .. '"' end
+        table.sort(extra)
+        if #extra > 0 then bad[#bad + 1] = t.name .. " has columns the target DDL does not declare: " .. table.concat(extra, ", ") end
       end
     end
   end

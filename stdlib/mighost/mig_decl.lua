@@ -14,7 +14,7 @@ end
 
 decl.TOP = set {"name", "description", "connections", "ledger", "backup", "preconditions", "prepare", "setup",
                 "phases", "sets", "finalize", "checks", "rollback", "options", "target_ddl",
-                "enums", "alter_ddl"}
+                "enums", "alter_ddl", "target_columns"}
 decl.PHASE = set {"name", "label", "source", "key", "migrated", "migrated_count", "pending", "fresh", "fetch",
                   "batch", "step", "counts", "workers", "main", "probe", "from", "every", "total"}
 decl.MAPPED = set {"name", "label", "source", "key", "target", "map", "rejects", "references", "migrated",
@@ -23,13 +23,13 @@ decl.MAPPED = set {"name", "label", "source", "key", "target", "map", "rejects",
 decl.SET = set {"name", "source", "key", "migrated", "migrated_count", "pending", "from", "check_names"}
 decl.TARGET = set {"table", "key", "owned", "update"}
 decl.ALSO = set {"table", "key", "map", "references", "queue", "check_names"}
-decl.REJECT = set {1, 2, "code", "when", "detail"}
-decl.REFERENCE = set {1, 2, "table", "key", "rule", "fallback", "required"}
+decl.REJECT = set {1, 2, "code", "when", "detail", "missing", "duplicate"}
+decl.REFERENCE = set {1, 2, "table", "key", "rule", "fallback", "required", "deferred", "not_self"}
 decl.DERIVED = set {"sql", "key"}
 decl.AUDIT = set {"table", "row"}
 decl.CHECK = set {"name", "sql", "fn", "expected", "on", "needs"}
-decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only"}
-decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help"}
+decl.PRECONDITION = set {"name", "sql", "check", "expected", "detail", "warn_only", "early"}
+decl.CONNECTION = set {"name", "option", "flag", "env", "fallback", "help", "default", "read_only", "snapshot", "schema"}
 decl.CHECK_NAMES = set {"accounted", "no_double_resolution", "values", "rejects", "fixups"}
 decl.ALSO_CHECK_NAMES = set {"values"}
 decl.SET_CHECK_NAMES = set {"accounted"}

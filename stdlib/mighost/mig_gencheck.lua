@@ -19,6 +19,8 @@ local mapping = require "mighost.mig_mapping"
 local gen = {}
 local qi, lit = db.quote_ident, db.quote_literal
 
+local rejects_valid_sql
+
 local function keytext(m)
   local parts = {}
   for i, k in ipairs(m.keys) do parts[i] = "s." .. qi(k) .. "::text" end
@@ -142,10 +144,17 @@ local function set_accounted(name)
 end
 
 local function rejects_valid(m)
+  return function(ctx)
+    m:exprs(ctx)   -- resolves conditions chosen at run time
+    return rejects_valid_sql(m)
+  end
+end
+
+rejects_valid_sql = function(m)
   local all_sql = true
   local codes = {}
   for i, r in ipairs(m.rules) do
-    all_sql = all_sql and not r.lua
+    all_sql = all_sql and not r.lua and not r.target_side
     codes[i] = lit(r.code)
   end
   local head = "SELECT count(*) FROM mig_meta.rejects r JOIN (" .. m.source_sql .. ") s ON " .. keytext(m)

@@ -189,19 +189,4 @@ function ledger.record_checks(conn, run_id, results)
   end
 end
 
---- The rejects and fixups of a migration for the report (all of them: the current state).
-function ledger.rejects_and_fixups(conn, migration)
-  if not ledger.exists(conn) then return json.array(), json.array() end
-  local rejects, fixups = json.array(), json.array()
-  for r in conn:rows([[SELECT source_table, source_key, reason, detail FROM mig_meta.rejects
-      WHERE migration = $1 ORDER BY source_table, source_key COLLATE "C"]], migration) do
-    rejects[#rejects + 1] = json.object({"source_table", "source_key", "reason", "detail"}, r)
-  end
-  for r in conn:rows([[SELECT source_table, source_key, field, rule, old_value, new_value FROM mig_meta.fixups
-      WHERE migration = $1 ORDER BY source_table, source_key COLLATE "C", field]], migration) do
-    fixups[#fixups + 1] = json.object({"source_table", "source_key", "field", "rule", "old_value", "new_value"}, r)
-  end
-  return rejects, fixups
-end
-
 return ledger

@@ -2,9 +2,11 @@
 -- rules — turned into what the phase runner executes (the migrated / pending SQL and a batch
 -- function) and into the checks that follow from the declaration.
 --
--- Two ways to run one declaration: set-based (every mapping is SQL and the source sits on the
--- ledger connection: one statement per batch inside PostgreSQL, mig_mapping_sql) and streamed
--- (source rows through Lua, then COPY into the target's session: mig_stream).
+-- Three ways to run one declaration: set-based (every mapping is SQL and the source sits on the
+-- ledger connection: one statement per batch inside PostgreSQL, mig_mapping_sql), piped (every
+-- mapping is SQL and the source sits on another connection: COPY relayed from the source's session
+-- into a stage table of the target's, then set-based there: mig_pipe) and streamed (source rows
+-- through Lua, then COPY into the target's session: mig_stream).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local decl = require "mighost.mig_decl"
@@ -62,7 +64,7 @@ function mapping.parse_refs(m, refs, where, line, fail)
       fail(col, "references." .. col .. ".required needs a fallback (the value a NULL reference gets)")
     end
     m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule, fallback = r.fallback,
-                           required = r.required == true}
+                           required = r.required == true, deferred = r.deferred == true, not_self = r.not_self == true}
   end
 end
 
@@ -94,9 +96,14 @@ function mapping.new(p, def, line)
   local m = setmetatable({name = p.name, line = line, def = def}, Mapped)
   local where = "phases (" .. tostring(p.name) .. ")"
   local function fail(key, msg) decl.fail(line, key, where, msg) end
-  if type(p.source) ~= "string" then fail("source", "source must be a table name or a query") end
-  m.source_table = not is_query(p.source) and p.source or nil
-  m.source_sql = m.source_table and ("SELECT * FROM " .. schema.qualify(p.source)) or p.source
+  if type(p.source) == "function" then
+    m.source_fn = p.source   -- chosen at run time (an install's tables): a table name or a query
+  elseif type(p.source) ~= "string" then
+    fail("source", "source must be a table name, a query or a function(ctx) returning one")
+  else
+    m.source_table = not is_query(p.source) and p.source or nil
+    m.source_sql = m.source_table and ("SELECT * FROM " .. schema.qualify(p.source)) or p.source
+  end
   if p.key == nil then fail("source", "needs `key`, the source's key column(s)") end
   m.keys = list(p.key)
   local t = p.target
@@ -123,10 +130,21 @@ function mapping.new(p, def, line)
     decl.keys(r, decl.REJECT, where .. ".rejects[" .. i .. "]", line)
     local code, cond = r.code or r[1], r.when or r[2]
     if type(code) ~= "string" then fail("rejects", "rejects[" .. i .. "] needs a reason code") end
-    if type(cond) ~= "string" and type(cond) ~= "function" then
-      fail("rejects", "rejects[" .. i .. "] (" .. code .. ") needs a condition: SQL over s, or a function(row)")
+    if r.missing ~= nil or r.duplicate ~= nil then
+      m.rules[i] = require("mighost.mig_pipe").rule(r, code, cond, function(msg) fail("rejects", "rejects[" .. i
+        .. "] (" .. code .. "): " .. msg) end)
+    else
+      local function chosen(v) return type(v) == "table" and (type(v.sql) == "string" or type(v.sql) == "function") end
+      if type(cond) ~= "string" and type(cond) ~= "function" and not chosen(cond) then
+        fail("rejects", "rejects[" .. i .. "] (" .. code .. ") needs a condition: SQL over s, {sql = fn(ctx)},"
+          .. " or a function(row)")
+      end
+      -- {sql = …} (a condition or detail chosen at run time, e.g. for an install's columns) is
+      -- resolved with the map (Mapped:exprs)
+      m.rules[i] = {code = code, cond = not chosen(cond) and cond or nil, cond_decl = chosen(cond) and cond.sql or nil,
+                    detail = not chosen(r.detail) and r.detail or nil, detail_decl = chosen(r.detail) and r.detail.sql or nil,
+                    lua = type(cond) == "function"}
     end
-    m.rules[i] = {code = code, cond = cond, detail = r.detail, lua = type(cond) == "function"}
   end
   mapping.parse_refs(m, p.references, where, line, fail)
   m.derived = mapping.derived_decl(p.derived, m, fail, where, line)
@@ -134,8 +152,13 @@ function mapping.new(p, def, line)
   m.check_names = p.check_names or {}
   decl.keys(m.check_names, decl.CHECK_NAMES, where .. ".check_names", line)
   m.from = p.from or def.ledger
-  m.streamed = p.mode == "stream" or m.from ~= def.ledger or next(m.lua_map) ~= nil
+  m.streamed = p.mode == "stream" or m.from ~= def.ledger or next(m.lua_map) ~= nil or m.source_fn ~= nil
   for _, r in ipairs(m.rules) do m.streamed = m.streamed or r.lua end
+  -- piped: the source on another connection and every value and rule in SQL (the COPY text is
+  -- relayed, never turned into Lua values)
+  m.piped = m.from ~= def.ledger and next(m.lua_map) == nil and #m.keys == 1
+  for _, r in ipairs(m.rules) do m.piped = m.piped and not r.lua end
+  require("mighost.mig_pipe").validate(m, fail)
   if p.mode ~= nil and p.mode ~= "stream" and p.mode ~= "set" then fail("mode", "mode must be \"set\" or \"stream\"") end
   if p.mode == "set" and m.streamed then
     fail("mode", "mode = \"set\" needs every mapping and rule in SQL and the source on the ledger connection")
@@ -214,6 +237,17 @@ function Mapped:exprs(ctx)
       error(decl.where(self.line, col) .. "phase " .. self.name .. ": map." .. col .. " {sql = fn}: fn must return SQL", 0)
     end
     out[col] = v
+  end
+  for i, r in ipairs(self.rules) do
+    for _, f in ipairs({"cond", "detail"}) do
+      local v = r[f .. "_decl"]
+      if type(v) == "function" then v = v(ctx) end
+      if v ~= nil and type(v) ~= "string" then
+        error(decl.where(self.line, "rejects") .. "phase " .. self.name .. ": rejects[" .. i .. "]." .. f
+          .. " {sql = fn}: fn must return SQL", 0)
+      end
+      if v ~= nil then r[f] = v end
+    end
   end
   self.resolved = out
   return out
@@ -342,7 +376,7 @@ function Mapped:phase(p)
   local ph = {name = p.name, label = p.label, source = m.streamed and function(ctx) return m:stream_source(ctx) end
                 or m.source_sql,
               key = p.key, workers = p.workers, main = p.main, probe = p.probe, every = p.every, from = m.from,
-              fetch = m.streamed and "rows" or "range", mapped = m,
+              fetch = m.piped and "pipe" or (m.streamed and "rows" or "range"), mapped = m,
               migrated_count = function(ctx) return m:migrated_count(ctx) end,
               fresh = function(ctx) return m:fresh(ctx) end}
   if m.from == m.def.ledger then
@@ -350,8 +384,15 @@ function Mapped:phase(p)
   else
     ph.migrated_count_only = true
   end
+  if m.piped then
+    ph.pipe = function(ctx, rs, after, upto, limit) return require("mighost.mig_pipe").fetch(m, ctx, rs, after, upto, limit) end
+    for _, r in ipairs(m.refs) do
+      if r.deferred then ph.after = function(ctx) return require("mighost.mig_pipe").restore_deferred(m, ctx) end end
+    end
+  end
   ph.batch = function(ctx, rows)
     local ok, n = xpcall(function()
+      if m.piped then return require("mighost.mig_pipe").batch(m, ctx, rows) end
       if m.streamed then return require("mighost.mig_stream").batch(m, ctx, rows) end
       return require("mighost.mig_mapping_sql").batch(m, ctx)
     end, function(e)
@@ -370,6 +411,13 @@ end
 --- The source rows with the set's reject rule and row data computed by PostgreSQL (streamed runs
 --- read them from the source's session, which may be another database).
 function Mapped:stream_source(ctx)
+  if self.source_fn then
+    local v = self.source_fn(ctx)
+    if type(v) ~= "string" then
+      error(decl.where(self.line, "source") .. "phase " .. self.name .. ": source(ctx) must return a table name or a query", 0)
+    end
+    self.source_sql = is_query(v) and v or ("SELECT * FROM " .. schema.qualify(v))
+  end
   return require("mighost.mig_mapping_sql").stream_source(self, ctx)
 end
 
@@ -377,7 +425,7 @@ end
 function mapping.rule_case(m)
   local whens = {}
   for i, r in ipairs(m.rules) do
-    if not r.lua then whens[#whens + 1] = "WHEN (" .. r.cond .. ") THEN " .. i end
+    if not r.lua and not r.target_side then whens[#whens + 1] = "WHEN (" .. r.cond .. ") THEN " .. i end
   end
   if #whens == 0 then return "NULL::int" end
   return "CASE " .. table.concat(whens, " ") .. " END"
@@ -387,7 +435,9 @@ end
 function mapping.detail_case(m, rule)
   local whens = {}
   for i, r in ipairs(m.rules) do
-    if type(r.detail) == "string" and not r.lua then whens[#whens + 1] = "WHEN " .. i .. " THEN (" .. r.detail .. ")::text" end
+    if type(r.detail) == "string" and not r.lua and not r.target_side then
+      whens[#whens + 1] = "WHEN " .. i .. " THEN (" .. r.detail .. ")::text"
+    end
   end
   if #whens == 0 then return "NULL::text" end
   return "CASE " .. rule .. " " .. table.concat(whens, " ") .. " END"
@@ -406,7 +456,7 @@ end
 --- every batch.
 function mapping.fenced(m)
   for _, r in ipairs(m.rules) do
-    if not r.lua and r.cond:upper():find("%f[%w]SELECT%f[%W]") then return true end
+    if not r.lua and not r.target_side and r.cond:upper():find("%f[%w]SELECT%f[%W]") then return true end
   end
   return false
 end

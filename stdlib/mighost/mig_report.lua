@@ -8,7 +8,7 @@ local report = {}
 local RESULT_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed"}
 local FILE_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed", "preconditions",
                    "rejects", "fixups", "checks", "would_change", "locks", "message", "options", "script",
-                   "script_sha256", "host_version", "started_at", "finished_at", "durations"}
+                   "script_sha256", "host_version", "started_at", "finished_at", "durations", "backup"}
 local LOCK_KEYS = {"table", "strongest", "strongest_seconds", "strongest_statement", "write_blocking",
                    "write_blocking_seconds", "write_blocking_statement"}
 
@@ -43,7 +43,10 @@ end
 
 local function secs(s) return s and string.format("%.2fs", s) or "-" end
 
+local spool = require "mighost.mig_spool"
+
 local function tally(list, field)
+  if spool.is(list) then return list:tally() end
   local by, names = {}, {}
   for _, r in ipairs(list) do
     local k = r[field]
@@ -120,13 +123,39 @@ function report.write_file(path, r)
     fixups = r.fixups or json.array(), checks = r.checks or json.array(),
     would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message, locks = r.locks,
     options = r.options, script = r.script, script_sha256 = r.script_sha256, host_version = r.host_version,
-    started_at = r.started_at, finished_at = r.finished_at, durations = r.durations})
+    started_at = r.started_at, finished_at = r.finished_at, durations = r.durations, backup = r.backup})
+  if r.extra then   -- the script's own fields (ctx:report)
+    local keys = {}
+    for i, k in ipairs(FILE_KEYS) do keys[i] = k end
+    for _, k in ipairs(r.extra.keys) do
+      if obj[k] == nil then keys[#keys + 1] = k end
+      obj[k] = r.extra.values[k]
+    end
+    obj = json.object(keys, obj)
+  end
+  -- spooled lists (mig_spool) are streamed into their place in the text, never held as tables
+  local spooled = {}
+  for _, k in ipairs({"rejects", "fixups"}) do
+    if spool.is(obj[k]) then
+      spooled[#spooled + 1] = obj[k]
+      obj[k] = "@@mighost-spool:" .. k .. "@@"
+    end
+  end
   local f, err = io.open(path, "w")
   if not f then
     log.warn("cannot write the report %s: %s", path, tostring(err))
+    for _, sp in ipairs(spooled) do sp:remove() end
     return nil
   end
-  f:write(json.encode(obj), "\n")
+  local text = json.encode(obj)
+  for _, sp in ipairs(spooled) do
+    local mark = '"@@mighost-spool:' .. sp.kind .. '@@"'
+    local at = text:find(mark, 1, true)
+    f:write(text:sub(1, at - 1))
+    sp:write_json(f)
+    text = text:sub(at + #mark)
+  end
+  f:write(text, "\n")
   f:close()
   return path
 end

@@ -52,10 +52,10 @@ local function add_precondition(R, name, passed, detail, warning)
     {name = name, passed = passed, detail = detail, warning = warning or nil})
 end
 
-local function refuse(R, detail)
+local function refuse(R, detail, write_nothing)
   R.status, R.message = "refused", "refused: " .. detail
   io.stderr:write(string.format("mighost: %s: refused: %s\n", R.def.name, detail))
-  if R.dry_run then return end
+  if R.dry_run or write_nothing then return end
   if R.run_id then
     ledger.finish_run(R.conn, R.run_id, "refused", {}, {total = sys.now() - R.t0}, detail)
   elseif ledger.exists(R.conn) then  -- refused before our row existed (lock): record the attempt
@@ -84,32 +84,38 @@ local function with_rollback(R, fn)
   if not ok and err ~= ROLLBACK then error(err, 0) end
 end
 
-local function run_preconditions(R)
+--- One precondition, in a savepoint: recorded for the report; false when it refuses the run.
+local function one_precondition(R, p)
+  local ok, passed, detail = pcall(function()
+    return R.conn:tx(function()
+      if p.check then return p.check(R.ctx) end
+      local sql = type(p.sql) == "function" and p.sql(R.ctx) or p.sql
+      local v = R.conn:scalar(sql)
+      local want = p.expected == nil and true or p.expected
+      local got, exp = context.value_text(v) or "NULL", context.value_text(want)
+      return got == exp, p.detail or ("expected " .. exp .. ", got " .. got)
+    end)
+  end)
+  if not ok then passed, detail = false, "error: " .. tostring(passed) end
+  passed = passed and true or false
+  add_precondition(R, p.name, passed, detail ~= nil and tostring(detail) or nil, p.warn_only)
+  if passed then return true end
+  if p.warn_only then
+    log.warn("%sprecondition %s: %s", R.ctx:prefix(), p.name, tostring(detail or "not met"))
+    return true
+  end
+  R.refusal = R.refusal or string.format("precondition %s failed%s", p.name, detail and (": " .. tostring(detail)) or "")
+  return false
+end
+
+--- Runs the preconditions (`early`: only those marked early = true, checked right after the lock
+--- and before mig_meta is touched, so that their refusal writes nothing; else the others) in a
+--- transaction that is rolled back. Returns true when none refuses.
+local function run_preconditions(R, early)
   local ok_all = true
   with_rollback(R, function()
     for _, p in ipairs(R.def.preconditions) do
-      local ok, passed, detail = pcall(function()
-        return R.conn:tx(function()
-          if p.check then return p.check(R.ctx) end
-          local sql = type(p.sql) == "function" and p.sql(R.ctx) or p.sql
-          local v = R.conn:scalar(sql)
-          local want = p.expected == nil and true or p.expected
-          local got, exp = context.value_text(v) or "NULL", context.value_text(want)
-          return got == exp, p.detail or ("expected " .. exp .. ", got " .. got)
-        end)
-      end)
-      if not ok then passed, detail = false, "error: " .. tostring(passed) end
-      passed = passed and true or false
-      add_precondition(R, p.name, passed, detail ~= nil and tostring(detail) or nil, p.warn_only)
-      if not passed then
-        if p.warn_only then
-          log.warn("%sprecondition %s: %s", R.ctx:prefix(), p.name, tostring(detail or "not met"))
-        else
-          ok_all = false
-          R.refusal = R.refusal or string.format("precondition %s failed%s", p.name,
-            detail and (": " .. tostring(detail)) or "")
-        end
-      end
+      if (p.early == true) == (early == true) then ok_all = one_precondition(R, p) and ok_all end
     end
   end)
   return ok_all
@@ -119,7 +125,7 @@ local function compute_counts(R) return phase.count_all(R, R.written, R.done) en
 
 --- Records the end of the run (apply mode): checks, counts, status. In the caller's transaction.
 local function record(R)
-  R.rejects, R.fixups = ledger.rejects_and_fixups(R.conn, R.def.name)
+  R.rejects, R.fixups = require("mighost.mig_spool").take(R.conn, R.def.name)
   R.durations.total = sys.now() - R.t0
   ledger.record_checks(R.conn, R.run_id, R.checks)
   ledger.finish_run(R.conn, R.run_id, R.status, report.counts_json(R.counts, R.def.order), R.durations, R.message)
@@ -146,8 +152,17 @@ local function end_stage(R, complete)
     R.durations.online = sys.now() - t0
     t0 = sys.now()
   end
+  local fin   -- rows finalize wrote for a set (ctx:written), counted only if it commits
+  local function add_written(sign)
+    for name, n in pairs(fin and fin.written or {}) do R.written[name] = (R.written[name] or 0) + sign * n end
+  end
   local ok, err = pcall(R.conn.tx, R.conn, function()
-    if R.def.finalize then R.def.finalize(R.ctx) end
+    -- finalize tallies like a batch (ctx:written), so rows it updates count as written
+    R.ctx.batch = {tallies = {rejects = 0, fixups = 0, written = {}}}
+    local ok_fin, err_fin = pcall(function() if R.def.finalize then R.def.finalize(R.ctx) end end)
+    fin, R.ctx.batch = R.ctx.batch.tallies, nil
+    if not ok_fin then error(err_fin, 0) end
+    add_written(1)
     R.durations.finalize = sys.now() - t0
     local t1 = sys.now()
     checks.analyze(R)
@@ -169,6 +184,7 @@ local function end_stage(R, complete)
     record(R)
   end)
   if ok then return end
+  add_written(-1)
   if err ~= VALIDATION then error(err, 0) end
   R.status = "validation_failed"
   R.message = string.format("%d check(s) failed: the finalize step was rolled back", R.checks_failed)
@@ -206,12 +222,14 @@ local function body(R)
   end
   if R.refusal then return refuse(R, R.refusal) end
   if not run_preconditions(R) then return refuse(R, R.refusal) end
-  local backed_up, detail = backups.file(R)   -- before any change: a failure refuses the run
+  -- before any change: a failed directory backup refuses the run, a failed JSON backup is an error
+  local backed_up, detail = (def.backup_json and backups.json or backups.file)(R)
   if detail then add_precondition(R, "file_backup", backed_up, detail) end
   if not backed_up then return refuse(R, detail) end
   if def.prepare then def.prepare(R.ctx) end
   local t0 = sys.now()
   conn:tx(function()
+    context.ensure_schema(R)
     backups.copy(R)
     if def.setup then def.setup(R.ctx) end
   end)
@@ -242,11 +260,19 @@ local function body(R)
   end
 end
 
+local locked_run
+
 local function execute(R)
   local def = R.def
   R.conns = context.connect(def, context.conninfos(def, R.values, script.db), R.values, "run")
   R.conn = R.conns[def.ledger]
   R.ctx = context.new_ctx(R)
+  return context.with_snapshots(def, R.conns, function() return locked_run(R) end)
+end
+
+--- The lifecycle from the lock on (inside the source snapshots, when declared).
+function locked_run(R)
+  local def = R.def
   if not lock.try(R.conn, def.name) then
     local detail = lock.describe(R.conn, def.name)
     add_precondition(R, "lock", false, detail)
@@ -267,6 +293,7 @@ local function execute(R)
       add_precondition(R, "script_unchanged", false, msg, true)
     end
   end
+  if not R.refusal and not run_preconditions(R, true) then return refuse(R, R.refusal, true) end
   if R.dry_run then with_rollback(R, function() body(R) end) else body(R) end
 end
 
@@ -291,7 +318,7 @@ local function on_error(R, err)
       end)
     end)
     if not ok then log.warn("could not record the error in mig_meta.runs: %s", tostring(e)) end
-    pcall(function() R.rejects, R.fixups = ledger.rejects_and_fixups(R.conn, R.def.name) end)
+    pcall(function() R.rejects, R.fixups = require("mighost.mig_spool").take(R.conn, R.def.name) end)
   end
   if R.conn and R.run_id then
     io.stdout:write(R.ctx:prefix(), "The open batch was rolled back. Resume with: ", resume_command(R), "\n")
@@ -320,9 +347,12 @@ local function conclude(R)
              checks = R.checks, message = R.message, durations = R.durations, options = options_json(R),
              script = script.path, script_sha256 = R.sha, host_version = sys.version, started_at = R.started_at,
              locks = R.locks,
-             finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ")}
+             finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), backup = R.file_backup, extra = R.ctx and R.ctx._report}
   r.report_path = report.write_file(R.report_path, r)
   report.summary(r)
+  for _, sp in ipairs({R.rejects or false, R.fixups or false}) do
+    if require("mighost.mig_spool").is(sp) then sp:remove() end
+  end
   report.result_line(r)
   return EXIT[R.status] or 1
 end

@@ -10,6 +10,7 @@ local progress = require "mighost.mig_progress"
 local workers = require "mighost.mig_workers"
 
 local steps = {}
+local after_rows
 
 --- The parts of the previous run's checkpoint for this phase, when some are unfinished. Only for
 --- sets without a pending predicate: with one, the data itself says what is left.
@@ -81,6 +82,21 @@ local function keyset_phase(R, ph, nworkers)
   return status, reason
 end
 
+--- A phase's work after its last batch (e.g. deferred references), in one transaction of its
+--- own; what it writes counts as the set's written rows.
+after_rows = function(R, ph)
+  local b = require("mighost.mig_batch").step(R, ph)
+  local n = 0
+  b:within(function(ctx, target)
+    target:tx(function()
+      ctx.phase = ph.name
+      n = ph.after(ctx) or 0
+    end)
+  end)
+  R.written[ph.name] = (R.written[ph.name] or 0) + n
+  for name, k in pairs(b.tallies.written) do R.written[name] = (R.written[name] or 0) + k end
+end
+
 --- Runs one phase; returns "done", "limit" or "stopped" (+ the reason).
 function steps.run_phase(R, ph)
   local t0 = sys.now()
@@ -101,6 +117,7 @@ function steps.run_phase(R, ph)
     end
   else
     status, reason = keyset_phase(R, ph, nworkers)
+    if status == "done" and ph.after then after_rows(R, ph) end
   end
   R.progress:finish()
   R.durations.phases[ph.name] = sys.now() - t0

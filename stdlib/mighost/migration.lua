@@ -46,8 +46,13 @@ local function normalise_connections(src)
     local option = c.option or (c.name == "db" and "db" or (c.name .. "_db"))
     local env = c.env
     if type(env) == "string" then env = {env} end
+    if c.default ~= nil and c.default ~= "libpq" then fail("connections[" .. i .. "].default must be \"libpq\"", "default") end
+    if c.schema ~= nil and type(c.schema) ~= "string" then
+      fail("connections[" .. i .. "].schema must name an option (its value becomes the session's search_path)", "schema")
+    end
     out[i] = {name = c.name, option = option, flag = c.flag or ("--" .. option:gsub("_", "-")), env = env or {},
-              fallback = c.fallback, metavar = "CONNINFO",
+              fallback = c.fallback, metavar = "CONNINFO", default = c.default,
+              read_only = c.read_only == true or c.snapshot == true, snapshot = c.snapshot == true, schema = c.schema,
               help = c.help or ("libpq URL or conninfo of the " .. c.name .. " database")}
   end
   return out
@@ -56,7 +61,30 @@ end
 --- `backup = {"t1", "s.t2"}` (in-database copy mig_backup_<name>.<table>), plus optional fields:
 --- `dir = "backups"` (also a file backup there on every applied run; --backup-dir overrides),
 --- `copy = false` (no in-database copy), `tables = {...}` (instead of the list part).
+local JSON_BACKUP = {format = true, from = true, tables = true, prefix = true, meta = true, dir = true,
+                     dry_run = true, order_by = true}
+
+--- `backup = {format = "json", from = "source", tables = {…} | function(ctx), prefix = "rds",
+--- dir = ".", meta = function(ctx) -> {k = v}, order_by = "id", dry_run = true}`: seed 004's JSON
+--- file backup of the tables of connection `from`, read in its snapshot, before any change.
+local function normalise_json_backup(b, def)
+  for k in pairs(b) do
+    if not JSON_BACKUP[k] then fail("backup: unknown key '" .. tostring(k) .. "' for format = \"json\"", k) end
+  end
+  local from = b.from or def.ledger
+  local known = false
+  for _, c in ipairs(def.connections) do known = known or c.name == from end
+  if not known then fail("backup.from names no declared connection: " .. tostring(from), "from") end
+  if type(b.tables) ~= "table" and type(b.tables) ~= "function" then
+    fail("backup.tables must be a list of table names or a function(ctx) returning one", "tables")
+  end
+  def.backup_json = {from = from, tables = b.tables, prefix = b.prefix or def.name, meta = b.meta,
+                     order_by = b.order_by, dry_run = b.dry_run == true}
+  def.backup, def.backup_dir, def.backup_copy = {}, b.dir or ".", false
+end
+
 local function normalise_backup(src, def)
+  if type(src.backup) == "table" and src.backup.format == "json" then return normalise_json_backup(src.backup, def) end
   local b = list_of(src.backup, "backup")
   local tables = {}
   for _, t in ipairs(list_of(b.tables, "backup.tables")) do tables[#tables + 1] = t end
@@ -66,7 +94,7 @@ local function normalise_backup(src, def)
   end
   for k in pairs(b) do
     if type(k) ~= "number" and k ~= "tables" and k ~= "dir" and k ~= "copy" then
-      fail("backup: unknown key '" .. tostring(k) .. "' (tables, dir, copy)", k)
+      fail("backup: unknown key '" .. tostring(k) .. "' (tables, dir, copy; or format = \"json\")", k)
     end
   end
   if b.dir ~= nil and (type(b.dir) ~= "string" or b.dir == "") then fail("backup.dir must be a directory path") end
@@ -87,7 +115,11 @@ local function build_options(src, def)
     {name = "report", type = "path", metavar = "PATH", help = "JSON report file (default reports/" .. def.name .. "-<UTC time>.json)"},
     {name = "stop_file", type = "path", metavar = "PATH", help = "stop at the next batch boundary while this file exists (default " .. def.name .. ".stop)"},
     {name = "strict", type = "bool", help = "refuse to run when the script changed since a recorded run"},
-    {name = "backup_dir", type = "path", metavar = "DIR", default = def.backup_dir,
+    def.backup_json and {name = "backup_dir", type = "path", metavar = "DIR", default = def.backup_dir,
+     help = "directory of the JSON backup " .. def.backup_json.prefix .. "_backup_<UTC time>.json (default "
+       .. def.backup_dir .. "), written from one snapshot before any change" .. (def.backup_json.dry_run and
+       " (also in a dry run)" or "") .. ", read back and checked; a failure ends the run (exit 1) with nothing written"}
+    or {name = "backup_dir", type = "path", metavar = "DIR", default = def.backup_dir,
      help = "before any change, write a file backup of the declared backup tables (" ..
             (#def.backup > 0 and table.concat(def.backup, ", ") or "none declared") ..
             ") into a new DIR/" .. def.name .. "-<run>-<UTC time>, verify it and record it in mig_meta.runs.backup;" ..
@@ -235,7 +267,8 @@ local function target_precondition(def)
     end
     local ok, detail = true, "no declared target exists yet"
     if def.target_ddl then
-      ok, detail = require("mighost.mig_ddl").compatible(ctx.db, def.target_ddl, scratch_opts(def, ctx.db))
+      ok, detail = require("mighost.mig_ddl").compatible(ctx.db, def.target_ddl, scratch_opts(def, ctx.db),
+        def.target_columns == "exact")
     end
     if ok and def.alter_ddl then
       local aok, adetail = require("mighost.mig_alter").compatible(ctx.db, require("mighost.mig_alter").inspect(ctx.db, def))
@@ -355,6 +388,10 @@ function migration.define(src)
     fail("alter_ddl needs `backup`: the tables it changes are backed up first (and read in their legacy shape)", "alter_ddl")
   end
   normalise_enums(src, def)
+  if src.target_columns ~= nil and src.target_columns ~= "exact" and src.target_columns ~= "declared" then
+    fail("target_columns must be \"declared\" (default: the declared columns, others allowed) or \"exact\"", "target_columns")
+  end
+  def.target_columns = src.target_columns
   normalise_preconditions(src, def)
   def.prepare = src.prepare
   def.sets = list_of(src.sets, "sets")
@@ -362,6 +399,10 @@ function migration.define(src)
   normalise_phases(src, def)
   wrap_ddl(src, def)
   target_precondition(def)
+  if def.backup_json then   -- after the script's own and target_compatible
+    def.preconditions[#def.preconditions + 1] = {name = "backup_writable",
+      check = function(ctx) return require("mighost.mig_backup").writable(ctx) end}
+  end
   for i, s in ipairs(def.sets) do
     local line = decl.line_of_name(s.name, define_line) or define_line
     decl.keys(s, decl.SET, "sets[" .. i .. "]", line)

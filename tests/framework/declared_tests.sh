@@ -46,6 +46,19 @@ test_20_declared_set_and_stream() {
   expect "declared streamed: a second run changes nothing" eq "$(declared_state "$b")" "$before"
 }
 
+test_25_declared_piped() {
+  local a s t before
+  a=$(newdb fw_pipe_set); s=$(newdb fw_pipe_src); t=$(newdb fw_pipe_tgt)
+  declared items "$a" --batch-size 50
+  "$MIGHOST" run "$DECLARED/items_piped.lua" --source-db "$s" --target-db "$t" --batch-size 50 > out.txt 2> err.txt
+  expect "declared piped (source on another connection): exit 0, counts balance" eq "$?|$(grep -c '^CHECK counts_balance PASS' out.txt)" "0|1"
+  expect "set-based = piped: rows, rejects, fixups" eq "$(declared_state "$t")" "$(declared_state "$a")"
+  expect "piped: nothing written to the source (no stock_d, no mig_meta there)" eq "$(sql "$s" "SELECT to_regclass('stock_d') IS NULL AND to_regnamespace('mig_meta') IS NULL")" "t"
+  before=$(declared_state "$t")
+  "$MIGHOST" run "$DECLARED/items_piped.lua" --source-db "$s" --target-db "$t" --batch-size 7 > out.txt 2> err.txt
+  expect "piped: a second run writes 0 rows and changes nothing" eq "$?|$(grep -c '"written":0}' out.txt)|$(declared_state "$t")" "0|1|$before"
+}
+
 test_21_declared_partial_and_dry_run() {
   local u before
   u=$(newdb fw_decl_limit)
