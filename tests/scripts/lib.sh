@@ -60,14 +60,14 @@ start_sandbox() {  # a `mighost sandbox` for the whole file, stopped (and WORK r
 }
 
 # The cases both replays run the same way. They need check_expected URL LABEL from the caller.
-case_public() {  # the public fixture (template t_public): exit 0, every check PASS, expected.sql
+case_public() {  # the public fixture (template t_public): exit 0, every check PASS, expected.sql (check_expected URL LABEL LEGACY_URL)
   echo "# the public fixture"
   [ -n "${PUBLIC:-}" ] || { echo "#   skipped: MIGHOST_CONTRACT_FIXTURES is not set"; return; }
   local u; u=$(clone t_public public)
   run "$u"
   expect "public: exit 0" eq "$?" 0
   expect "public: every check PASS" eq "$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" 0
-  check_expected "$u" public
+  check_expected "$u" public "$(clone t_public public_legacy)"   # the third: an untouched copy, for scripts whose expected.sql reads the legacy data
 }
 
 case_dry_run() {  # case_dry_run WOULD_CHANGE: a dry run on t_small changes no fingerprint, reports WOULD_CHANGE
