@@ -386,9 +386,7 @@ function Mapped:phase(p)
   end
   if m.piped then
     ph.pipe = function(ctx, rs, after, upto, limit) return require("mighost.mig_pipe").fetch(m, ctx, rs, after, upto, limit) end
-    for _, r in ipairs(m.refs) do
-      if r.deferred then ph.after = function(ctx) return require("mighost.mig_pipe").restore_deferred(m, ctx) end end
-    end
+    ph.after = function(ctx) return require("mighost.mig_pipe").after(m, ctx) end
   end
   ph.batch = function(ctx, rows)
     local ok, n = xpcall(function()

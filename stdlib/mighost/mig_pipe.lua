@@ -101,7 +101,8 @@ local function ensure_stage(m, ctx)
   m.stage_stats = stats
   -- (re)created while absent: a rolled-back batch or dry run drops it with its transaction
   ctx.db:exec(m.stage_ddl)
-  ctx.db:exec("DELETE FROM " .. qi(name))   -- a dry run's batches are savepoints: nothing is deleted at their end
+  -- a dry run's batches are savepoints of one transaction: nothing is deleted at their end
+  if ctx.dry_run then ctx.db:exec("DELETE FROM " .. qi(name)) end
   return name
 end
 
@@ -136,7 +137,11 @@ end
 
 local NOT_REJECTED = "(x.__mig_rule IS NULL OR x.__mig_rule > %d)"
 
+-- What apply_rule's UPDATE returns: the keys of rows rejected without their row data yet.
+local RETURNING = " RETURNING x.__mig_key, x.__mig_row IS NULL AS __mig_no_row"
+
 --- Applies rule i over the target: marks the stage rows it rejects (unless an earlier rule did).
+--- Returns the rows it marked (their keys and whether they need row data).
 local function apply_rule(m, ctx, stage, i, r)
   local free = string.format(NOT_REJECTED, i)
   if r.missing then
@@ -151,8 +156,8 @@ local function apply_rule(m, ctx, stage, i, r)
         .. "::text, 'NULL') || " .. lit(" is no migrated " .. c.table) .. " END"
     end
     local detail = r.detail and ("(" .. r.detail:gsub("%f[%w_]s%.", "x.") .. ")::text") or ("concat_ws('; ', " .. table.concat(why, ", ") .. ")")
-    return ctx.db:exec("UPDATE " .. qi(stage) .. " x SET __mig_rule = " .. i .. ", __mig_detail = " .. detail
-      .. " WHERE " .. free .. " AND (" .. table.concat(any, " OR ") .. ")")
+    return ctx.db:query("UPDATE " .. qi(stage) .. " x SET __mig_rule = " .. i .. ", __mig_detail = " .. detail
+      .. " WHERE " .. free .. " AND (" .. table.concat(any, " OR ") .. ")" .. RETURNING)
   end
   local cols, notnull, same, other = {}, {}, {}, {}
   for j, c in ipairs(r.duplicate) do
@@ -166,20 +171,16 @@ local function apply_rule(m, ctx, stage, i, r)
     .. " AND (" .. table.concat(other, " OR ") .. ") LIMIT 1)"
   local detail = r.detail and ("(" .. r.detail:gsub("%f[%w_]s%.", "x.") .. ")::text")
     or "'duplicate of ' || COALESCE(d.prior, d.first)"
-  return ctx.db:exec("UPDATE " .. qi(stage) .. " x SET __mig_rule = " .. i .. ", __mig_detail = " .. detail
+  return ctx.db:query("UPDATE " .. qi(stage) .. " x SET __mig_rule = " .. i .. ", __mig_detail = " .. detail
     .. " FROM (SELECT x.__mig_ord, row_number() OVER w AS rn, first_value(x.__mig_key) OVER w AS first, " .. prior
     .. " AS prior FROM " .. qi(stage) .. " x WHERE " .. free .. " AND " .. table.concat(notnull, " AND ")
     .. " WINDOW w AS (PARTITION BY " .. table.concat(cols, ", ") .. " ORDER BY x.__mig_ord)) d"
-    .. " WHERE d.__mig_ord = x.__mig_ord AND (d.rn > 1 OR d.prior IS NOT NULL)")
+    .. " WHERE d.__mig_ord = x.__mig_ord AND (d.rn > 1 OR d.prior IS NOT NULL)" .. RETURNING)
 end
 
 --- Row data (to_jsonb of the source row, from the source's snapshot) of the rows a rule over the
---- target rejected; rows a source rule rejected brought theirs.
-local function fill_row_data(m, ctx, rs, stage)
-  local keys = {}
-  for r in ctx.db:rows("SELECT __mig_key FROM " .. qi(stage) .. " WHERE __mig_rule IS NOT NULL AND __mig_row IS NULL") do
-    keys[#keys + 1] = r.__mig_key
-  end
+--- target rejected (keys); rows a source rule rejected brought theirs.
+local function fill_row_data(m, ctx, rs, stage, keys)
   if #keys == 0 then return end
   local k, ks, js = qi(m.keys[1]), {}, {}
   for r in rs.conn:rows("SELECT s." .. k .. "::text AS k, to_jsonb(s)::text AS j FROM (" .. m.source_sql .. ") s WHERE s."
@@ -225,10 +226,15 @@ end
 function pipe.batch(m, ctx, rows)
   local rs = ctx._run.sets[m.name]
   local stage = stage_name(m)
+  local keys = {}
   for i, r in ipairs(m.rules) do
-    if r.target_side then apply_rule(m, ctx, stage, i, r) end
+    if r.target_side then
+      for _, row in ipairs(apply_rule(m, ctx, stage, i, r)) do
+        if row.__mig_no_row then keys[#keys + 1] = row.__mig_key end
+      end
+    end
   end
-  fill_row_data(m, ctx, rs, stage)
+  fill_row_data(m, ctx, rs, stage, keys)
   local from, ref = references(m, stage)
   -- the migrating rows with their references resolved once (k), for the fixups and the insert
   local kept, exprs, conflict = {}, {}, {}
@@ -248,6 +254,18 @@ function pipe.batch(m, ctx, rows)
     write = "INSERT INTO " .. schema.qualify(m.target) .. " (" .. msql.column_list(m) .. ") SELECT "
       .. table.concat(msql.values(m, exprs, kref), ", ") .. " FROM k ORDER BY k.__mig_ord"
       .. (fresh(m, ctx) and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))})
+end
+
+--- After the phase's last batch: the deferred references (restore_deferred), and the stage goes
+--- (every commit of the session empties each ON COMMIT DELETE ROWS table it holds, a file
+--- truncation each: one stage per phase would cost every later batch one per earlier phase).
+function pipe.after(m, ctx)
+  local n = 0
+  for _, r in ipairs(m.refs) do
+    if r.deferred then n = pipe.restore_deferred(m, ctx) break end
+  end
+  ctx.db:exec("DROP TABLE IF EXISTS " .. qi(stage_name(m)))
+  return n
 end
 
 --- After the phase's last batch: every deferred reference a batch nulled whose row has been

@@ -39,7 +39,7 @@ bench_sandbox "$mighost" mighost-rds-bench   # sets work, url; dburl NAME
 mkdir -p "$work/scripts" "$work/anchor" && cp -r "$root/scripts/rds_mapping.lua" "$root/scripts/rds_mapping" "$work/scripts/"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
-small=$(echo "$scale / 10" | bc -l)
+small=$(printf '%g' "$(echo "$scale / 10" | bc -l)")
 for db in rds_src:$scale rds_small:$small; do
   name=${db%%:*} s=${db#*:}
   t0=$(date +%s.%N)
@@ -92,9 +92,8 @@ print("  mighost phases: " + ", ".join("%s %.1f" % kv for kv in d["phases"].item
     "$PY" "$here/rds_mapping_rowbyrow.py" "$src" "$tgt" >"$work/c.out" 2>"$work/c.err" || { tail -5 "$work/c.err" >&2; echo "python run failed" >&2; }
     t=$(echo "$(date +%s.%N) - $t" | bc)
   fi
-  echo "$(q "$tgt" -c "SELECT string_agg(n::text, '/') FROM (SELECT (SELECT count(*) FROM \"user\") n UNION ALL
-    SELECT count(*) FROM bag UNION ALL SELECT count(*) FROM scan UNION ALL SELECT count(*) FROM link
-    UNION ALL SELECT count(*) FROM bill UNION ALL SELECT count(*) FROM bill_bag) x")" > "$work/rows.$which"
+  q "$tgt" -c "SELECT concat_ws('/', (SELECT count(*) FROM \"user\"), (SELECT count(*) FROM bag), (SELECT count(*) FROM scan),
+    (SELECT count(*) FROM link), (SELECT count(*) FROM bill), (SELECT count(*) FROM bill_bag))" > "$work/rows.$which"
   q "$url" -c "DROP DATABASE $db" >/dev/null
   echo "$t"
 }
@@ -112,7 +111,7 @@ for r in $(seq 1 "$rounds"); do
       b) tb+=("$s"); name="psql \\copy | psql \\copy" ;;
       c) tc+=("$s"); name="python row-by-row" ;;
     esac
-    printf "round %d  %-26s %8.2f s%s  rows %s  (load %s)\n" "$r" "$name" "$s" "$extra" "$(cat "$work/rows.$w")" "$(cut -d' ' -f1 /proc/loadavg)"
+    printf "round %d  %-26s %8.2f s%s  rows user/bag/scan/link/bill/bill_bag %s  (load %s)\n" "$r" "$name" "$s" "$extra" "$(cat "$work/rows.$w")" "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
 q "$url" -c "CREATE DATABASE rds_tgt_small" >/dev/null

@@ -156,6 +156,10 @@ rrun "$SRC" "$TGT"
 expect "target holding the legacy schema: exit 2, target_compatible named" eq "$?|$(grep -c 'target_compatible' err.txt)" "2|1"
 expect "target holding the legacy schema: only a refused runs row, no backup" \
   eq "$(all_fp "$TGT" '^mig_meta$')|$(sql "$TGT" "SELECT string_agg(status, ',') FROM mig_meta.runs")|$(ls bk 2>/dev/null | wc -l)" "$target|refused|0"
+pair notable tpl_minimal
+sql "$SRC" 'DROP TABLE scan' >/dev/null
+rrun "$SRC" "$TGT"
+expect "missing required table: exit 2, scan named" eq "$?|$(grep -c 'required_tables.*no table "scan"' err.txt)" "2|1"
 pair nocolumn tpl_minimal
 sql "$SRC" 'ALTER TABLE scan DROP COLUMN "timestamp"' >/dev/null
 rrun "$SRC" "$TGT"
