@@ -202,6 +202,11 @@ local function normalise_phases(src, def)
     if not p.step then
       def.set_names[#def.set_names + 1] = p.name
       if p.main or not def.main_phase then def.main_phase = p end
+      for _, c in ipairs(def.connections) do   -- a worker's session would read another snapshot
+        if p.workers and c.snapshot and c.name == (p.from or def.ledger) then
+          decl.fail(line, "workers", where, "workers = true cannot read a snapshot connection (" .. c.name .. ")")
+        end
+      end
     end
     p.label = p.label or p.name
     p.line = line
@@ -379,6 +384,9 @@ function migration.define(src)
   for _, c in ipairs(def.connections) do names[c.name] = true end
   def.ledger = src.ledger or (names.target and "target") or def.connections[1].name
   if not names[def.ledger] then fail("ledger names no declared connection: " .. tostring(def.ledger), "ledger") end
+  for _, c in ipairs(def.connections) do   -- the ledger writes: it cannot be a read-only snapshot
+    if c.name == def.ledger and c.read_only then fail("the ledger connection " .. c.name .. " cannot be read_only or snapshot", "connections") end
+  end
   normalise_backup(src, def)
   if src.target_ddl ~= nil and type(src.target_ddl) ~= "string" then fail("target_ddl must be SQL text", "target_ddl") end
   def.target_ddl = src.target_ddl
