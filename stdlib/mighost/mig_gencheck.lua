@@ -19,25 +19,34 @@ local mapping = require "mighost.mig_mapping"
 local gen = {}
 local qi, lit = db.quote_ident, db.quote_literal
 
-local rejects_valid_sql
-
-local function keytext(m)
+--- The key text of the source row s (as mig_meta stores it): key columns as text, composite keys
+--- joined with '|'.
+function gen.keytext(m)
   local parts = {}
   for i, k in ipairs(m.keys) do parts[i] = "s." .. qi(k) .. "::text" end
   if #parts == 1 then return parts[1] end
   return "concat_ws('|', " .. table.concat(parts, ", ") .. ")"
 end
+local keytext = gen.keytext
 
-local function ledger_join(m, tbl, alias, extra)
+--- The source row s has a reject (a probe of mig_meta.rejects' primary key).
+function gen.rejected(m)
+  return "EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration = " .. lit(m.def.name)
+    .. " AND r.source_table = " .. lit(m.name) .. " AND r.source_key = " .. keytext(m) .. ")"
+end
+
+--- LEFT JOIN of mig_meta.<tbl> (rejects or fixups) on its whole key for the source row s.
+function gen.ledger_join(m, tbl, alias, extra)
   return " LEFT JOIN mig_meta." .. tbl .. " " .. alias .. " ON " .. alias .. ".migration = " .. lit(m.def.name)
     .. " AND " .. alias .. ".source_table = " .. lit(m.name) .. " AND " .. alias .. ".source_key = " .. keytext(m)
     .. (extra or "")
 end
+local ledger_join = gen.ledger_join
 
 --- A migrated row differs from the mapping: compared as computed first, and only a row that
 --- differs is compared again with the values cast to the column types (a numeric(12,2) or
 --- timestamp(3) column holds the value rounded), so the casts cost nothing on a correct run.
-local function differs(m, ctx, e, refs)
+function gen.differs(m, ctx, e, refs)
   local types = {}
   for _, c in ipairs(schema.columns(ctx.db, m.target) or {}) do types[c.name] = c.type end
   local left, raw, cast = {}, {}, {}
@@ -53,6 +62,7 @@ local function differs(m, ctx, e, refs)
   return l .. " IS DISTINCT FROM ROW(" .. table.concat(raw, ", ") .. ") AND " .. l
     .. " IS DISTINCT FROM ROW(" .. table.concat(cast, ", ") .. ")"
 end
+local differs = gen.differs
 
 --- The one-pass query: accounted, double, values, fixups counts.
 local function pass_sql(m, ctx)
@@ -143,24 +153,25 @@ local function set_accounted(name)
   end
 end
 
-local function rejects_valid(m)
-  return function(ctx)
-    m:exprs(ctx)   -- resolves conditions chosen at run time
-    return rejects_valid_sql(m)
-  end
-end
-
-rejects_valid_sql = function(m)
+--- rejects_valid: every reject's reason is the first rule that holds for its source row (the
+--- rules may read the phase's derived values d, computed here over the whole set); only that the
+--- reason is a declared code when some rule is decided in Lua or over the target.
+function gen.rejects_valid(m)
   local all_sql = true
   local codes = {}
   for i, r in ipairs(m.rules) do
     all_sql = all_sql and not r.lua and not r.target_side
     codes[i] = lit(r.code)
   end
-  local head = "SELECT count(*) FROM mig_meta.rejects r JOIN (" .. m.source_sql .. ") s ON " .. keytext(m)
-    .. " = r.source_key WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
-  if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
-  return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
+  return function(ctx)
+    m:exprs(ctx)   -- resolves conditions chosen at run time
+    local derived = m:derived_sql(ctx)
+    local head = "SELECT count(*) FROM mig_meta.rejects r JOIN (" .. m.source_sql .. ") s ON " .. keytext(m)
+      .. " = r.source_key" .. (derived and m:derived_join("(" .. derived .. ")") or "")
+      .. " WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
+    if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
+    return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
+  end
 end
 
 --- True when m is checked one query each: an in-place target, derived values, or a reference
@@ -198,7 +209,7 @@ function gen.checks(list)
                                  sql = also_values(a)}, nil, "also_values") end
       end
       if has_refs(m) and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
-      if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = rejects_valid(m)}, nil, "rejects") end
+      if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = gen.rejects_valid(m)}, nil, "rejects") end
     end
   end
   return out

@@ -4,22 +4,12 @@
 -- with a fallback (judged against the referenced table, since the target holds the fallback).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
-local mapping = require "mighost.mig_mapping"
 
 local each = {}
 local qi, lit = db.quote_ident, db.quote_literal
 
-local function keytext(m)
-  local parts = {}
-  for i, k in ipairs(m.keys) do parts[i] = "s." .. qi(k) .. "::text" end
-  if #parts == 1 then return parts[1] end
-  return "concat_ws('|', " .. table.concat(parts, ", ") .. ")"
-end
-
-local function rejected(m)
-  return "EXISTS (SELECT 1 FROM mig_meta.rejects r WHERE r.migration = " .. lit(m.def.name)
-    .. " AND r.source_table = " .. lit(m.name) .. " AND r.source_key = " .. keytext(m) .. ")"
-end
+local gen = require "mighost.mig_gencheck"   -- loaded first: it requires this module when it runs
+local rejected = gen.rejected
 
 --- The target row t of each migrated source row s: a join, and (in-place targets, whose rows
 --- exist before they are migrated) the condition that says the row is done.
@@ -49,45 +39,16 @@ end
 
 local function values(m)
   return function(ctx)
-    local e, types = m:exprs(ctx), {}
-    for _, c in ipairs(schema.columns(ctx.db, m.target) or {}) do types[c.name] = c.type end
-    local refs, joins = {}, {}
+    local e, refs, joins = m:exprs(ctx), {}, {}
     for i, r in ipairs(m.refs) do
       refs[r.column] = require("mighost.mig_mapping_sql").ref_value(r, e[r.column], "r" .. i .. "." .. qi(r.key))
       joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
         .. " = (" .. e[r.column] .. ")"
     end
-    local left, right = {}, {}
-    for _, col in ipairs(m.columns) do
-      if e[col] then
-        left[#left + 1] = "t." .. qi(col)
-        local v = refs[col] or ("(" .. e[col] .. ")")
-        right[#right + 1] = types[col] and ("CAST(" .. v .. " AS " .. types[col] .. ")") or v
-      end
-    end
     local derived = m:derived_sql(ctx)
     local j, done = resolved(m, ctx)
     return "SELECT count(*) FROM " .. source(m) .. (derived and m:derived_join("(" .. derived .. ")") or "")
-      .. j .. table.concat(joins)
-      .. " WHERE " .. done .. "ROW(" .. table.concat(left, ", ") .. ") IS DISTINCT FROM ROW(" .. table.concat(right, ", ") .. ")"
-  end
-end
-
-local function rejects_valid(m)
-  local all_sql = true
-  local codes = {}
-  for i, r in ipairs(m.rules) do
-    all_sql = all_sql and not r.lua
-    codes[i] = lit(r.code)
-  end
-  return function(ctx)
-    -- the rules may read the phase's derived values (d), computed here over the whole set
-    local derived = m:derived_sql(ctx)
-    local head = "SELECT count(*) FROM mig_meta.rejects r JOIN " .. source(m) .. " ON " .. keytext(m)
-      .. " = r.source_key" .. (derived and m:derived_join("(" .. derived .. ")") or "")
-      .. " WHERE r.migration = " .. lit(m.def.name) .. " AND r.source_table = " .. lit(m.name)
-    if not all_sql then return head .. " AND r.reason NOT IN (" .. table.concat(codes, ", ") .. ")" end
-    return head .. " AND r.reason IS DISTINCT FROM " .. mapping.reason_of(m, "(" .. mapping.rule_case(m) .. ")")
+      .. j .. table.concat(joins) .. " WHERE " .. done .. gen.differs(m, ctx, e, refs)
   end
 end
 
@@ -96,9 +57,7 @@ local function fixups_logged(m)
     local e, joins, any = m:exprs(ctx), {}, {}
     for i, r in ipairs(m.refs) do
       -- one hash join per rule on mig_meta.fixups' whole key (small), not a probe per row
-      joins[#joins + 1] = " LEFT JOIN mig_meta.fixups f" .. i .. " ON f" .. i .. ".migration = " .. lit(m.def.name)
-        .. " AND f" .. i .. ".source_table = " .. lit(m.name) .. " AND f" .. i .. ".source_key = " .. keytext(m)
-        .. " AND f" .. i .. ".field = " .. lit(r.column)
+      joins[#joins + 1] = gen.ledger_join(m, "fixups", "f" .. i, " AND f" .. i .. ".field = " .. lit(r.column))
       -- a reference that names no row of its table (NULL too when required) needs its fixup
       joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " x" .. i .. " ON x" .. i .. "." .. qi(r.key)
         .. " = (" .. e[r.column] .. ")"
@@ -112,7 +71,6 @@ local function fixups_logged(m)
   end
 end
 
---- The generated checks of the declared phases `list` (mig_mapping objects), in phase order.
 --- The checks of one declared phase m, one query each (in phase order of kinds).
 function each.of(m, single)
   local out = {}
@@ -125,7 +83,7 @@ function each.of(m, single)
   add({name = n.accounted or (m.name .. "_accounted"), sql = accounted(m), needs = "complete"}, "accounted")
   add({name = name("no_double_resolution", "no_double_resolution"), sql = double_resolution(m)}, "no_double_resolution")
   add({name = n.values or (m.name .. "_values"), sql = values(m)}, "values")
-  if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = rejects_valid(m)}, "rejects") end
+  if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = gen.rejects_valid(m)}, "rejects") end
   if #m.refs > 0 then add({name = name("fixups", "fixups_logged"), sql = fixups_logged(m)}, "fixups") end
   return out
 end
