@@ -359,13 +359,14 @@ local RETRY = {["55P03"] = "lock timeout", ["40P01"] = "deadlock", ["40001"] = "
 local DELAYS = {0.25, 0.5, 1, 2, 4}
 
 --- An SQL error raised by a phase's batch or step names the script's line of that phase: a
---- batch that ends in `return ctx:…(…)` (a tail call) leaves no frame of the script behind.
+--- batch that ends in `return ctx:…(…)` (a tail call) leaves no frame of the script behind, and
+--- a declared phase's statements are the framework's, written from the declaration there.
 local function point_at_phase(e, ph)
   local script = require "mighost.script"
   if type(e) == "table" and e.sqlstate and type(e.text) == "string" and not e.declared_at and ph and ph.line
       and script.path then
     e.declared_at = script.path .. ":" .. ph.line
-    e.text = e.declared_at .. ": phase " .. ph.name .. ": " .. e.text
+    e.text = e.declared_at .. ": phase " .. ph.name .. (ph.mapped and " (as declared)" or "") .. ": " .. e.text
   end
   return e
 end

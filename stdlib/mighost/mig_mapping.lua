@@ -324,12 +324,12 @@ end
 function Mapped:numbers_rows(ctx)
   if self.numbering == nil then
     local mapped = {}
-    for i, c in ipairs(self.columns) do mapped[i] = '"' .. c:gsub('[\\"]', "\\%0") .. '"' end
+    for i, c in ipairs(self.columns) do mapped[i] = c end
     self.numbering = ctx.db:scalar([[SELECT EXISTS (SELECT 1 FROM pg_attribute a
         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> ALL ($2::text[])
           AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'))]],
-      schema.qualify(self.target), "{" .. table.concat(mapped, ",") .. "}") == true
+      schema.qualify(self.target), db.array(mapped)) == true
   end
   return self.numbering
 end
@@ -388,20 +388,11 @@ function Mapped:phase(p)
     ph.pipe = function(ctx, rs, after, upto, limit) return require("mighost.mig_pipe").fetch(m, ctx, rs, after, upto, limit) end
     ph.after = function(ctx) return require("mighost.mig_pipe").after(m, ctx) end
   end
+  -- an SQL error names this declaration's line: mig_context.with_retry, for every phase's batch
   ph.batch = function(ctx, rows)
-    local ok, n = xpcall(function()
-      if m.piped then return require("mighost.mig_pipe").batch(m, ctx, rows) end
-      if m.streamed then return require("mighost.mig_stream").batch(m, ctx, rows) end
-      return require("mighost.mig_mapping_sql").batch(m, ctx)
-    end, function(e)
-      if type(e) == "table" and e.sqlstate and type(e.text) == "string" and not e.declared_at then
-        e.declared_at = decl.where(m.line):gsub(": $", "")
-        e.text = decl.where(m.line) .. "phase " .. m.name .. " (as declared): " .. e.text
-      end
-      return e
-    end)
-    if not ok then error(n, 0) end
-    return n
+    if m.piped then return require("mighost.mig_pipe").batch(m, ctx, rows) end
+    if m.streamed then return require("mighost.mig_stream").batch(m, ctx, rows) end
+    return require("mighost.mig_mapping_sql").batch(m, ctx)
   end
   return ph
 end
