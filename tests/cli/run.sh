@@ -8,10 +8,9 @@ set -u
 MIGHOST=${1:?usage: run.sh PATH-TO-MIGHOST}
 MIGHOST=$(cd "$(dirname "$MIGHOST")" && pwd)/$(basename "$MIGHOST")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../support/lib.sh"
 WORK=$(mktemp -d /tmp/mighost-cli-XXXXXX)
 chmod 711 "$WORK"  # as root the sandbox server runs as postgres and must traverse it
-passed=0
-failed=0
 SANDBOX_PID=
 LAST=  # name of the last run, whose output a failure shows
 
@@ -29,33 +28,15 @@ trap 'exit 130' INT TERM
 
 # mh NAME ARGS...: runs mighost; stdout in $WORK/NAME.out, stderr in $WORK/NAME.err, exit code in RC.
 mh() {
-  LAST=$1
+  last "$1"
   shift
   timeout -s KILL 180 "$MIGHOST" "$@" >"$WORK/$LAST.out" 2>"$WORK/$LAST.err"
   RC=$?
 }
 
-# check DESCRIPTION COMMAND...: one test case; on failure shows the last run's output.
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok   - $what"
-  else
-    failed=$((failed + 1))
-    echo "FAIL - $what"
-    if [ -n "$LAST" ]; then
-      echo "       exit code: ${RC:-?}"
-      sed 's/^/       stdout: /' "$WORK/$LAST.out" 2>/dev/null | head -n 20
-      sed 's/^/       stderr: /' "$WORK/$LAST.err" 2>/dev/null | head -n 20
-    fi
-  fi
-}
-
-rc_is() { [ "$RC" -eq "$1" ]; }
-has() { grep -qF -- "$2" "$WORK/$LAST.$1"; }        # has out|err TEXT
-lacks() { ! grep -qF -- "$2" "$WORK/$LAST.$1"; }    # lacks out|err TEXT
+rc_is() { [ "$RC" -eq "$1" ] || { echo "  exit code $RC, expected $1"; return 1; }; }
+# last NAME: the run whose output a failing assertion shows ($WORK/NAME.out and .err).
+last() { LAST=$1; EXPECT_OUT=$WORK/$1.out; EXPECT_ERR=$WORK/$1.err; }
 all() { local c; for c in "$@"; do eval "$c" || return 1; done; }
 empty_dir() { [ -d "$1" ] && [ -z "$(ls -A "$1")" ]; }
 private_tmp() { mkdir -p "$WORK/$1" && chmod 711 "$WORK/$1" && echo "$WORK/$1"; }
@@ -89,85 +70,85 @@ wait_text() {
 
 mh version --version
 VERSION_LINE=$(head -n 1 "$WORK/version.out")
-check "--version prints the version and exits 0" all "rc_is 0" '[[ "$VERSION_LINE" =~ ^mighost\ [0-9]+\.[0-9]+\.[0-9]+ ]]'
+expect "--version prints the version and exits 0" all "rc_is 0" '[[ "$VERSION_LINE" =~ ^mighost\ [0-9]+\.[0-9]+\.[0-9]+ ]]'
 mh version_lua run "$HERE/cli_args.lua"
-check "--version agrees with sys.version" all "rc_is 0" 'has out "version=${VERSION_LINE#mighost }"'
+expect "--version agrees with sys.version" all "rc_is 0" 'has_text $WORK/$LAST.out "version=${VERSION_LINE#mighost }"'
 
 mh help --help
-check "--help exits 0 and lists run" all "rc_is 0" "has out run"
+expect "--help exits 0 and lists run" all "rc_is 0" "has_text $WORK/$LAST.out run"
 mh help_run help run
-check "help run exits 0 and shows run's options" all "rc_is 0" "has out --db" "has out --sandbox"
+expect "help run exits 0 and shows run's options" all "rc_is 0" "has_text $WORK/$LAST.out --db" "has_text $WORK/$LAST.out --sandbox"
 mh help_bogus help no-such-command
-check "help of an unknown command exits 64" all "rc_is 64" "has err no-such-command"
+expect "help of an unknown command exits 64" all "rc_is 64" "has_text $WORK/$LAST.err no-such-command"
 
 mh bad_flag --no-such-flag
-check "an unknown top-level flag exits 64 naming it" all "rc_is 64" "has err --no-such-flag"
+expect "an unknown top-level flag exits 64 naming it" all "rc_is 64" "has_text $WORK/$LAST.err --no-such-flag"
 mh bad_db run "$HERE/cli_args.lua" --db 'postgresql://u:pw1234@h/d?x=y=z'
-check "an invalid --db exits 64 naming --db, without its password" all "rc_is 64" "has err --db" "lacks err pw1234" "lacks out pw1234"
+expect "an invalid --db exits 64 naming --db, without its password" all "rc_is 64" "has_text $WORK/$LAST.err --db" "lacks_text $WORK/$LAST.err pw1234" "lacks_text $WORK/$LAST.out pw1234"
 mh bad_level run "$HERE/cli_args.lua" --log-level bogus
-check "--log-level bogus exits 64" all "rc_is 64" "has err --log-level" "has err bogus"
+expect "--log-level bogus exits 64" all "rc_is 64" "has_text $WORK/$LAST.err --log-level" "has_text $WORK/$LAST.err bogus"
 mh bad_level_top --log-level bogus run "$HERE/cli_args.lua"
-check "--log-level bogus before the command exits 64" all "rc_is 64" "has err --log-level"
+expect "--log-level bogus before the command exits 64" all "rc_is 64" "has_text $WORK/$LAST.err --log-level"
 
 mh runtime run "$HERE/cli_runtime_error.lua"
-check "a Lua runtime error names script.lua:LINE, has a traceback and exits 1" \
-  all "rc_is 1" "has err cli_runtime_error.lua:4:" "has err 'stack traceback'" "has err \"attempt to index local 'x'\"" \
-  "has err 'cli_runtime_error.lua:6: in main chunk'"
+expect "a Lua runtime error names script.lua:LINE, has a traceback and exits 1" \
+  all "rc_is 1" "has_text $WORK/$LAST.err cli_runtime_error.lua:4:" "has_text $WORK/$LAST.err 'stack traceback'" "has_text $WORK/$LAST.err \"attempt to index local 'x'\"" \
+  "has_text $WORK/$LAST.err 'cli_runtime_error.lua:6: in main chunk'"
 
 BAD_SERVER='postgresql://u:pw5678@/x?host=/nonexistent-mighost-socket-dir'
 mh syntax run "$HERE/cli_syntax_error.lua" --db "$BAD_SERVER"
-check "a syntax error exits 1 and is reported before any connection" \
-  all "rc_is 1" "has err cli_syntax_error.lua:3:" "has err \"unexpected symbol near '='\"" \
-  "lacks err connect" "lacks err nonexistent" "lacks err pw5678"
+expect "a syntax error exits 1 and is reported before any connection" \
+  all "rc_is 1" "has_text $WORK/$LAST.err cli_syntax_error.lua:3:" "has_text $WORK/$LAST.err \"unexpected symbol near '='\"" \
+  "lacks_text $WORK/$LAST.err connect" "lacks_text $WORK/$LAST.err nonexistent" "lacks_text $WORK/$LAST.err pw5678"
 SYNTAX_TMP=$(private_tmp syntax_tmp)
-LAST=syntax_sbx
+last syntax_sbx
 TMPDIR=$SYNTAX_TMP timeout -s KILL 60 "$MIGHOST" run "$HERE/cli_syntax_error.lua" --sandbox >"$WORK/$LAST.out" 2>"$WORK/$LAST.err"
 RC=$?
-check "a syntax error with --sandbox starts no sandbox" \
-  all "rc_is 1" "has err cli_syntax_error.lua:3:" "lacks err sandbox" "empty_dir $SYNTAX_TMP"
+expect "a syntax error with --sandbox starts no sandbox" \
+  all "rc_is 1" "has_text $WORK/$LAST.err cli_syntax_error.lua:3:" "lacks_text $WORK/$LAST.err sandbox" "empty_dir $SYNTAX_TMP"
 
 mh exit3 run "$HERE/cli_exit.lua" 3 "validation failed: 2 rows"
-check "script.exit(3, msg) exits 3 with the message and no traceback" \
-  all "rc_is 3" "has err 'validation failed: 2 rows'" "lacks err traceback" "lacks err 'not reached'"
+expect "script.exit(3, msg) exits 3 with the message and no traceback" \
+  all "rc_is 3" "has_text $WORK/$LAST.err 'validation failed: 2 rows'" "lacks_text $WORK/$LAST.err traceback" "lacks_text $WORK/$LAST.err 'not reached'"
 mh exit0 run "$HERE/cli_exit.lua" 0
-check "script.exit(0) exits 0" all "rc_is 0" "lacks err traceback"
+expect "script.exit(0) exits 0" all "rc_is 0" "lacks_text $WORK/$LAST.err traceback"
 mh return2 run "$HERE/cli_return.lua" 2
-check "a script returning 2 exits 2" "rc_is" 2
+expect "a script returning 2 exits 2" "rc_is" 2
 mh return0 run "$HERE/cli_return.lua"
-check "a script returning nothing exits 0" "rc_is" 0
+expect "a script returning nothing exits 0" "rc_is" 0
 
 mh args run "$HERE/cli_args.lua" one --two 3 'with space' '' -- --db x --sandbox
-check "arguments after the script name and after -- reach script.args" \
-  all "rc_is 0" "has out 'args=one|--two|3|with space||--db|x|--sandbox#8'" "has out name=cli_args"
+expect "arguments after the script name and after -- reach script.args" \
+  all "rc_is 0" "has_text $WORK/$LAST.out 'args=one|--two|3|with space||--db|x|--sandbox#8'" "has_text $WORK/$LAST.out name=cli_args"
 
 mh hidden_command run "$HERE/../../examples/demo/demo.lua" --mighost-command=verify
-check "--mighost-command=verify is no option of a migration: the usage error (64) names it" \
-  all "rc_is 64" "has err 'unknown option --mighost-command'" "lacks out CHECK"
+expect "--mighost-command=verify is no option of a migration: the usage error (64) names it" \
+  all "rc_is 64" "has_text $WORK/$LAST.err 'unknown option --mighost-command'" "lacks_text $WORK/$LAST.out CHECK"
 mh hidden_command_sep run "$HERE/../../examples/demo/demo.lua" --mighost-command rollback
-check "--mighost-command rollback (separate value) is refused the same way" \
-  all "rc_is 64" "has err 'unknown option --mighost-command'"
+expect "--mighost-command rollback (separate value) is refused the same way" \
+  all "rc_is 64" "has_text $WORK/$LAST.err 'unknown option --mighost-command'"
 
-LAST=require
+last require
 (cd / && timeout -s KILL 60 "$MIGHOST" run "$HERE/cli_require.lua" >"$WORK/$LAST.out" 2>"$WORK/$LAST.err")
 RC=$?
-check "a module next to the script can be required (from another working directory)" \
-  all "rc_is 0" "has out 'hello script from cli_helper'"
+expect "a module next to the script can be required (from another working directory)" \
+  all "rc_is 0" "has_text $WORK/$LAST.out 'hello script from cli_helper'"
 
 mh globals run "$HERE/cli_globals.lua"
-check "scripts get exactly the globals of a plain LuaJIT" \
-  all "rc_is 0" "has out 'plain: _G _VERSION'" "lacks out ' db '" "lacks out mighost"
+expect "scripts get exactly the globals of a plain LuaJIT" \
+  all "rc_is 0" "has_text $WORK/$LAST.out 'plain: _G _VERSION'" "lacks_text $WORK/$LAST.out ' db '" "lacks_text $WORK/$LAST.out mighost"
 
 mh log run "$HERE/cli_log.lua" --log-file "$WORK/run.log" --log-level debug
-check "--log-file receives the script's log lines" \
+expect "--log-file receives the script's log lines" \
   all "rc_is 0" "grep -qF 'hello from cli_log at 42' '$WORK/run.log'" "grep -qF 'a debug line' '$WORK/run.log'" \
-  "has err 'hello from cli_log at 42'"
+  "has_text $WORK/$LAST.err 'hello from cli_log at 42'"
 mh log_info run "$HERE/cli_log.lua" --log-file "$WORK/info.log"
-check "--log-level defaults to info" all "rc_is 0" "grep -qF 'hello from cli_log' '$WORK/info.log'" \
+expect "--log-level defaults to info" all "rc_is 0" "grep -qF 'hello from cli_log' '$WORK/info.log'" \
   "! grep -qF 'a debug line' '$WORK/info.log'"
 
 mh secrets_down run "$HERE/cli_secrets.lua" --db "$BAD_SERVER" --log-level trace --log-file "$WORK/down.log"
-check "a password in --db of an unreachable server never shows" \
-  all "rc_is 1" "has err 'could not connect'" "has err 'u:***@'" "lacks err pw5678" "lacks out pw5678" \
+expect "a password in --db of an unreachable server never shows" \
+  all "rc_is 1" "has_text $WORK/$LAST.err 'could not connect'" "has_text $WORK/$LAST.err 'u:***@'" "lacks_text $WORK/$LAST.err pw5678" "lacks_text $WORK/$LAST.out pw5678" \
   "! grep -qF pw5678 '$WORK/down.log'"
 
 # --- one shared sandbox ----------------------------------------------------------------------
@@ -175,87 +156,87 @@ check "a password in --db of an unreachable server never shows" \
 SHARED_TMP=$(private_tmp shared_tmp)
 TMPDIR=$SHARED_TMP "$MIGHOST" sandbox >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
 SANDBOX_PID=$!
-LAST=sandbox
+last sandbox
 if wait_text "$WORK/sandbox.out" "postgresql://" 120; then
   sleep 0.2  # the line is printed and flushed whole; this only guards against a partial read
   URL=$(grep -m 1 '^postgresql://' "$WORK/sandbox.out")
-  check "mighost sandbox prints a URL" true
+  expect "mighost sandbox prints a URL" true
   PW=Pw0rd4711
   PW_URL=${URL/mighost@/mighost:$PW@}
 
   mh sql run "$HERE/cli_sql_error.lua" --db "$URL"
-  check "an SQL error names script.lua:LINE, SQLSTATE, message, statement and position" \
-    all "rc_is 1" "has err cli_sql_error.lua:5:" "has err 42P01" "has err 'relation \"no_such_table\" does not exist'" \
-    "has err 'at character 18'" "has err 'in: SELECT id   FROM no_such_table'" "has err 'stack traceback'"
+  expect "an SQL error names script.lua:LINE, SQLSTATE, message, statement and position" \
+    all "rc_is 1" "has_text $WORK/$LAST.err cli_sql_error.lua:5:" "has_text $WORK/$LAST.err 42P01" "has_text $WORK/$LAST.err 'relation \"no_such_table\" does not exist'" \
+    "has_text $WORK/$LAST.err 'at character 18'" "has_text $WORK/$LAST.err 'in: SELECT id   FROM no_such_table'" "has_text $WORK/$LAST.err 'stack traceback'"
 
   mh secrets run "$HERE/cli_secrets.lua" --db "$PW_URL" --log-level trace --log-file "$WORK/secrets.log"
-  check "a password in --db never shows in stdout, stderr or the log file" \
-    all "rc_is 1" "has out 'url: postgresql://mighost:***@'" "has err 'connecting to postgresql://mighost:***@'" \
-    "has err 42P01" "lacks out $PW" "lacks err $PW" "! grep -qF $PW '$WORK/secrets.log'" \
+  expect "a password in --db never shows in stdout, stderr or the log file" \
+    all "rc_is 1" "has_text $WORK/$LAST.out 'url: postgresql://mighost:***@'" "has_text $WORK/$LAST.err 'connecting to postgresql://mighost:***@'" \
+    "has_text $WORK/$LAST.err 42P01" "lacks_text $WORK/$LAST.out $PW" "lacks_text $WORK/$LAST.err $PW" "! grep -qF $PW '$WORK/secrets.log'" \
     "grep -qF 'mighost:***@' '$WORK/secrets.log'"
 
   mh verify_plain verify "$HERE/cli_writes.lua" --db "$URL"
-  check "verify on a plain script that writes: refused by the read-only session (25006), nothing written" \
-    all '[ "$RC" -ne 0 ]' "has err 25006" "lacks out 'wrote cli_verify_probe'" \
+  expect "verify on a plain script that writes: refused by the read-only session (25006), nothing written" \
+    all '[ "$RC" -ne 0 ]' "has_text $WORK/$LAST.err 25006" "lacks_text $WORK/$LAST.out 'wrote cli_verify_probe'" \
     "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NULL\")\" = t ]"
   # A URL that asks for read-write sessions itself: verify must stay read-only all the same.
   RW_OPTS='options=-c%20default_transaction_read_only%3Doff'
   case $URL in *\?*) RW_URL="$URL&$RW_OPTS" ;; *) RW_URL="$URL?$RW_OPTS" ;; esac
   mh verify_plain_rw verify "$HERE/cli_writes.lua" --db "$RW_URL"
-  check "verify with a --db URL whose options= turns read-only off: still 25006, nothing written" \
-    all '[ "$RC" -ne 0 ]' "has err 25006" "lacks out 'wrote cli_verify_probe'" \
+  expect "verify with a --db URL whose options= turns read-only off: still 25006, nothing written" \
+    all '[ "$RC" -ne 0 ]' "has_text $WORK/$LAST.err 25006" "lacks_text $WORK/$LAST.out 'wrote cli_verify_probe'" \
     "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NULL\")\" = t ]"
   mh run_plain run "$HERE/cli_writes.lua" --db "$URL"
-  check "run of the same script writes (the verify case above could fail)" \
-    all "rc_is 0" "has out 'wrote cli_verify_probe'" \
+  expect "run of the same script writes (the verify case above could fail)" \
+    all "rc_is 0" "has_text $WORK/$LAST.out 'wrote cli_verify_probe'" \
     "[ \"\$(psql -X -At '$URL' -c \"SELECT to_regclass('cli_verify_probe') IS NOT NULL\")\" = t ]"
 
   for cmd in run verify rollback; do
     ro=false session=off
     [ "$cmd" = verify ] && ro=true session=on
     mh "command_$cmd" "$cmd" "$HERE/cli_command.lua" --db "$URL" "$cmd"
-    check "under $cmd: script.command = \"$cmd\", script.read_only = $ro, sessions read-only $session (a worker's too)" \
-      all "rc_is 0" "has out 'command=$cmd read_only=$ro session=$session'"
+    expect "under $cmd: script.command = \"$cmd\", script.read_only = $ro, sessions read-only $session (a worker's too)" \
+      all "rc_is 0" "has_text $WORK/$LAST.out 'command=$cmd read_only=$ro session=$session'"
   done
   mh command_verify_rw verify "$HERE/cli_command.lua" --db "$RW_URL" verify
-  check "under verify with a URL whose options= turns read-only off: sessions still read-only" \
-    all "rc_is 0" "has out 'command=verify read_only=true session=on'"
+  expect "under verify with a URL whose options= turns read-only off: sessions still read-only" \
+    all "rc_is 0" "has_text $WORK/$LAST.out 'command=verify read_only=true session=on'"
   mh command_run_ro run "$HERE/cli_command.lua" --db "${RW_URL%off}on" run
-  check "a URL's options= does reach the session (so the case above asked for read-write)" \
-    all "rc_is 0" "has out 'command=run read_only=false session=on'"
+  expect "a URL's options= does reach the session (so the case above asked for read-write)" \
+    all "rc_is 0" "has_text $WORK/$LAST.out 'command=run read_only=false session=on'"
 
   kill -INT "$SANDBOX_PID"
   EXIT_RC=x
   wait_exit "$SANDBOX_PID" 60
   SANDBOX_RC=$EXIT_RC
   SANDBOX_PID=
-  check "mighost sandbox stops on SIGINT with exit 0 and removes its directory" \
+  expect "mighost sandbox stops on SIGINT with exit 0 and removes its directory" \
     all '[ "${SANDBOX_RC:-x}" = 0 ]' "empty_dir $SHARED_TMP"
 else
-  check "mighost sandbox prints a URL" false
+  expect "mighost sandbox prints a URL" false
 fi
 
 # --- --sandbox runs --------------------------------------------------------------------------
 
 printf 'CREATE TABLE fx (id int);\nINSERT INTO fx SELECT generate_series(1, 42);\n' >"$WORK/fixture.sql"
 FX_TMP=$(private_tmp fx_tmp)
-LAST=fixture
+last fixture
 TMPDIR=$FX_TMP timeout -s KILL 180 "$MIGHOST" run "$HERE/cli_fixture.lua" --sandbox --fixture "$WORK/fixture.sql" \
   >"$WORK/$LAST.out" 2>"$WORK/$LAST.err"
 RC=$?
-check "--sandbox --fixture loads the fixture and removes the sandbox" all "rc_is 0" "has out rows=42" "empty_dir $FX_TMP"
-LAST=fixture_fail
+expect "--sandbox --fixture loads the fixture and removes the sandbox" all "rc_is 0" "has_text $WORK/$LAST.out rows=42" "empty_dir $FX_TMP"
+last fixture_fail
 TMPDIR=$FX_TMP timeout -s KILL 180 "$MIGHOST" run "$HERE/cli_fixture.lua" fail --sandbox --fixture "$WORK/fixture.sql" \
   >"$WORK/$LAST.out" 2>"$WORK/$LAST.err"
 RC=$?
-check "the sandbox is removed after a script error too" \
-  all "rc_is 1" "has out rows=42" "has err 'failing on purpose'" "empty_dir $FX_TMP"
+expect "the sandbox is removed after a script error too" \
+  all "rc_is 1" "has_text $WORK/$LAST.out rows=42" "has_text $WORK/$LAST.err 'failing on purpose'" "empty_dir $FX_TMP"
 
 # interrupt NAME SCRIPT MAX_SIGNALS: starts SCRIPT on a sandbox, waits for "ready", then sends
 # SIGINT (once, or again every 2 s up to MAX_SIGNALS); sets RC (999 = did not end) and SIGNALS.
 interrupt() {
   local tmp pid i
-  LAST=$1
+  last "$1"
   tmp=$(private_tmp "$1_tmp")
   TMPDIR=$tmp "$MIGHOST" run "$HERE/$2" --sandbox >"$WORK/$LAST.out" 2>"$WORK/$LAST.err" &
   pid=$!
@@ -277,16 +258,15 @@ interrupt() {
 }
 
 interrupt sigint_sql cli_sleep_loop.lua 1
-check "SIGINT during a statement loop ends the run non-zero and removes the sandbox" \
-  all '[ "$RC" -ne 0 ] && [ "$RC" -ne 999 ]' "has err interrupted || has err 57014" "lacks out 'not interrupted'" \
+expect "SIGINT during a statement loop ends the run non-zero and removes the sandbox" \
+  all '[ "$RC" -ne 0 ] && [ "$RC" -ne 999 ]' "has_text $WORK/$LAST.err interrupted || has_text $WORK/$LAST.err 57014" "lacks_text $WORK/$LAST.out 'not interrupted'" \
   "empty_dir $WORK/sigint_sql_tmp"
 
 # LuaJIT does not run hooks inside compiled traces, so the first SIGINT may not reach a pure Lua
 # loop; the second one ends the process (after stopping the sandboxes).
 interrupt sigint_busy cli_busy_loop.lua 2
-check "SIGINT during a pure Lua loop (at most twice) ends the run non-zero and removes the sandbox" \
+expect "SIGINT during a pure Lua loop (at most twice) ends the run non-zero and removes the sandbox" \
   all '[ "$RC" -ne 0 ] && [ "$RC" -ne 999 ]' "empty_dir $WORK/sigint_busy_tmp"
 echo "       (busy loop: exit $RC after $SIGNALS SIGINT)"
 
-echo "cli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish cli

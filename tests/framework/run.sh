@@ -9,19 +9,10 @@ DEMO=${FRAMEWORK_DEMO:-$ROOT/examples/demo/demo.lua}   # override: try a framewo
 FIXTURE=$ROOT/examples/demo/fixture.sql
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-framework-XXXXXX")
 cd "$WORK" || exit 1
-source "$ROOT/tests/framework/lib.sh"
-
-"$MIGHOST" sandbox > sandbox.url 2> sandbox.log &
-SANDBOX=$!
-cleanup() {
-  kill -INT "$SANDBOX" 2>/dev/null
-  wait "$SANDBOX" 2>/dev/null
-  cd / && rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do [ -s sandbox.url ] && break; sleep 0.1; done
-URL=$(head -1 sandbox.url)
-if [ -z "$URL" ]; then echo "sandbox did not start:"; cat sandbox.log; echo "framework: 0 passed, 1 failed"; exit 1; fi
+NAME=framework
+source "$ROOT/tests/support/lib.sh"
+source "$ROOT/tests/framework/demo.sh"
+start_sandbox
 
 source "$ROOT/tests/framework/tests.sh"
 source "$ROOT/tests/framework/backup_tests.sh"
@@ -44,5 +35,4 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' | grep -E "${FRAMEWORK_
   echo "# $t: $((SECONDS - started))s"
 done
 
-echo "framework: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish framework

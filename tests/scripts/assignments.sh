@@ -12,7 +12,7 @@ EX=$ROOT/examples/assignments
 # the project's examples/ are the test data.
 PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/assignments.sql}
 NAME=assignments SET=parts
-. "$ROOT/tests/scripts/lib.sh"
+. "$ROOT/tests/scripts/replay.sh"
 
 S=mig_backup_assignments.parts
 # Expected counts, rejects and job_assignments rows (examples/assignments/expected.sql) vs the run.
@@ -120,5 +120,4 @@ run "$u"
 expect "after limit: the rest written, status ok, columns dropped" \
   eq "$?|$(( $(counts "$u" | cut -d'|' -f4) + first ))|$(counts "$u" | cut -d'|' -f5)|$(legacy_cols "$u")" "0|65|ok|0"
 
-echo "assignments: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish assignments

@@ -11,7 +11,7 @@ SCRIPT=$ROOT/scripts/lot_traceability.lua
 EX=$ROOT/examples/lot_traceability
 PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/lot_traceability.sql}
 NAME=lot_traceability SET=production_runs
-. "$ROOT/tests/scripts/lib.sh"
+. "$ROOT/tests/scripts/replay.sh"
 
 # The schema outside the system schemas and mig_*: enum types and labels, columns (type, NOT NULL,
 # default), indexes and constraints by definition.
@@ -197,5 +197,4 @@ expect "--lock-timeout: a held lock fails the setup's ALTER (exit 1, lock timeou
 expect "--lock-timeout: nothing changed but mig_meta" eq "$(all_fp "$u" '^mig_meta$')" "$before"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
-echo "lot_traceability: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish lot_traceability

@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SCRIPT=$ROOT/examples/one_off/one_off.lua
 EX=$ROOT/examples/one_off
 NAME=one_off SET=orders
-. "$ROOT/tests/scripts/lib.sh"
+. "$ROOT/tests/scripts/replay.sh"
 
 expected() { tail -1 "$EX/expected.sql" | sed 's/^-- expected: //'; }
 actual() { psql -X -At -v ON_ERROR_STOP=1 -d "$1" -f "$EX/expected.sql"; }
@@ -61,5 +61,4 @@ echo "# mighost test"
 "$MIGHOST" test "$SCRIPT" --fixture "$EX/small.sql" > out.txt 2> err.txt
 expect "mighost test: exit 0, no FAIL" eq "$?|$(grep -c '^FAIL' out.txt)" "0|0"
 
-echo "one_off: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish one_off

@@ -14,7 +14,7 @@ EX=$ROOT/examples/rds_mapping
 # The contract's own fixture, replayed in addition when .ci/run finds one (MIGHOST_CONTRACT_FIXTURES).
 PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/rds_mapping.sql}
 NAME=rds_mapping SET=bag
-. "$ROOT/tests/scripts/lib.sh"
+. "$ROOT/tests/scripts/replay.sh"
 
 TABLES='"user" bag bill scan link bill_bag promotionrequest audit_log'
 # rrun SOURCE TARGET ARGS...: one run (its JSON backup into ./bk unless --backup-dir is given)
@@ -199,5 +199,4 @@ expect "killed + re-run = uninterrupted (rows, rejects, fixups)" eq "$(state_fp 
 expect "the killed run is marked error" eq "$(sql "$TGT" "SELECT string_agg(status, ',' ORDER BY run_id) FROM mig_meta.runs")" "error,ok"
 expect "the source is unchanged" eq "$(all_fp "$SRC")" "$gen_legacy"
 
-echo "rds_mapping: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish rds_mapping

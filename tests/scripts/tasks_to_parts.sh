@@ -13,19 +13,9 @@ EX=$ROOT/examples/tasks_to_parts
 PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/tasks_to_parts.sql}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-t2p-XXXXXX")
 cd "$WORK" || exit 1
-source "$ROOT/tests/framework/lib.sh"   # expect, sql, dburl, fp, all_fp, has, lacks, eq
-
-"$MIGHOST" sandbox > sandbox.url 2> sandbox.log &
-SANDBOX=$!
-cleanup() {
-  kill -INT "$SANDBOX" 2>/dev/null
-  wait "$SANDBOX" 2>/dev/null
-  cd / && rm -rf "$WORK"
-}
-trap cleanup EXIT
-for _ in $(seq 1 600); do [ -s sandbox.url ] && break; sleep 0.1; done
-URL=$(head -1 sandbox.url)
-if [ -z "$URL" ]; then echo "sandbox did not start:"; cat sandbox.log; echo "tasks_to_parts: 0 passed, 1 failed"; exit 1; fi
+NAME=tasks_to_parts
+source "$ROOT/tests/support/lib.sh"
+start_sandbox
 
 load() {  # load NAME FILE... -> URL of a fresh database with the files loaded (generate.sql: $SCALE)
   local name=$1 f
@@ -67,7 +57,6 @@ actual() {
   sql "$1" "SELECT source_table, source_key, field, rule, old_value FROM mig_meta.fixups WHERE migration = 'tasks_to_parts'
             ORDER BY source_key COLLATE \"C\", field" > act.fixups
 }
-same_file() { cmp -s "$1" "$2" || { echo "  $1 vs $2:"; diff "$1" "$2" | head -5; return 1; }; }
 
 # The migrated state without run ids, timestamps of now() and sequence-assigned ids.
 state_fp() {
@@ -249,5 +238,4 @@ for t in $(declare -F | awk '{print $3}' | grep '^test_' | grep -E "${T2P_ONLY:-
   "$t"
   echo "#   $((SECONDS - started)) s"
 done
-echo "tasks_to_parts: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish tasks_to_parts

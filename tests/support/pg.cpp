@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <unistd.h>
@@ -81,6 +82,13 @@ std::string source_dir() {
 #else
   return ".";
 #endif
+}
+
+std::string mighost_binary() {
+  if (const char* env = std::getenv("MIGHOST_BINARY"); env && *env) return env;
+  std::error_code ec;
+  auto bin = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "mighost";
+  return !ec && std::filesystem::exists(bin) ? bin.string() : "";
 }
 
 }  // namespace mighost::test

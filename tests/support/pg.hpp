@@ -25,6 +25,10 @@ std::string fresh_database(const std::string& prefix = "test");
 /// Like fresh_database(), but copies template_db (which must have no open connections).
 std::string fresh_copy(const std::string& template_db, const std::string& prefix = "copy");
 
+/// The mighost binary: $MIGHOST_BINARY, else build/mighost beside the test binary's folder
+/// (build/tests/mighost_tests); "" when neither exists.
+std::string mighost_binary();
+
 /// $MIGHOST_SOURCE_DIR (set by CTest), else the source dir CMake compiled in, else ".".
 std::string source_dir();
 

@@ -2,8 +2,7 @@
 #include "backup_fixture.hpp"
 
 #include "backup/backup.hpp"
-#include "bind/modules.hpp"
-#include "lua/state.hpp"
+#include "lua_harness.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -93,22 +92,6 @@ TEST_CASE("the JSON export handles a table named like an injection", "[backup_js
   CHECK(scalar(c, "SELECT count(*) FROM y") == "0");
 }
 
-namespace {
-
-/// Runs a Lua chunk with the script modules; returns its error text ("" on success).
-std::string run_lua(const std::string& url, const std::string& code)
-{
-  lua::state L;
-  bind::script_info info;
-  info.db = url;
-  bind::prepare_state(L, info);
-  if (luaL_loadstring(L, code.c_str()) != 0) return lua_tostring(L, -1);
-  auto st = lua::pcall(L, 0, 0);
-  return st.ok ? "" : st.message;
-}
-
-} // namespace
-
 TEST_CASE("mighost.backup from Lua: tables, verify, restore, json", "[backup_lua]")
 {
   std::string url = test::fresh_database("backup_lua");
@@ -116,7 +99,7 @@ TEST_CASE("mighost.backup from Lua: tables, verify, restore, json", "[backup_lua
   c.exec(k_schema_sql);
   std::string child = fingerprint(c, "every_type");
   scratch tmp;
-  std::string err = run_lua(url, R"lua(
+  std::string err = test::lua_env(bind::script_info{"", {}, url}).run(R"lua(
     local db = require "mighost.db"
     local backup = require "mighost.backup"
     local c = db.connect()

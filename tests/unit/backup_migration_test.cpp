@@ -3,41 +3,19 @@
 /// itself (writing, verifying, refusing) is tested end to end by tests/framework/backup_tests.sh.
 #include <catch2/catch.hpp>
 
-#include "bind/modules.hpp"
-#include "lua/state.hpp"
+#include "lua_harness.hpp"
 
 #include <string>
 
 namespace {
 
-/// A state prepared like `mighost run` does it, without a database.
-class decl_lua
-{
-public:
-  decl_lua() { mighost::bind::prepare_state(m_state, m_info); }
-
-  /// Runs `code` and returns tostring() of its first result, or "<error: ...>".
-  std::string eval(const std::string& code)
-  {
-    lua_State* L = m_state;
-    mighost::lua::stack_guard guard(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), "@test.lua") != 0)
-      return "<error: " + mighost::lua::error_text(L, -1) + ">";
-    mighost::lua::call_status st = mighost::lua::pcall(L, 0, 1);
-    if (!st.ok) return "<error: " + st.message + ">";
-    return mighost::bind::luaL_tolstring_compat(L, lua_gettop(L));
-  }
-
-private:
-  mighost::bind::script_info m_info{"", {}, ""};  // outlives the state
-  mighost::lua::state m_state;
-};
+using mighost::test::lua_env;
 
 const std::string k_define = "local migration = require 'mighost.migration'\n"
                              "local function def(b) return migration.define{name = 'm', backup = b} end\n";
 
 /// The parsed --backup-dir value of `args` for declaration `b` (Lua source).
-std::string backup_dir_of(decl_lua& lua, const std::string& b, const std::string& args)
+std::string backup_dir_of(lua_env& lua, const std::string& b, const std::string& args)
 {
   return lua.eval(k_define + "local d = def(" + b + ")\n"
                   "local o = require 'mighost.mig_options'\n"
@@ -49,7 +27,7 @@ std::string backup_dir_of(decl_lua& lua, const std::string& b, const std::string
 
 TEST_CASE("backup declaration: the list form is unchanged, in-database copy only", "[backup][migration]")
 {
-  decl_lua lua;
+  lua_env lua;
   CHECK(lua.eval(k_define + "local d = def{'items', 's.t'} return table.concat(d.backup, ',') .. ' ' .. "
                             "tostring(d.backup_copy) .. ' ' .. tostring(d.backup_dir)") == "items,s.t true nil");
   CHECK(lua.eval(k_define + "return #def(nil).backup") == "0");
@@ -59,7 +37,7 @@ TEST_CASE("backup declaration: the list form is unchanged, in-database copy only
 
 TEST_CASE("backup declaration: dir asks for a file backup, --backup-dir overrides it", "[backup][migration]")
 {
-  decl_lua lua;
+  lua_env lua;
   CHECK(lua.eval(k_define + "local d = def{'a', tables = {'b'}, dir = 'backups', copy = false} "
                             "return table.concat(d.backup, ',') .. ' ' .. tostring(d.backup_copy)") == "b,a false");
   CHECK(backup_dir_of(lua, "{'items', dir = 'backups'}", "{}") == "backups");
@@ -74,7 +52,7 @@ TEST_CASE("backup declaration: dir asks for a file backup, --backup-dir override
 
 TEST_CASE("backup declaration: mistakes are named", "[backup][migration]")
 {
-  decl_lua lua;
+  lua_env lua;
   CHECK(lua.eval(k_define + "return def{'items', dirr = 'x'}").find("unknown key 'dirr'") != std::string::npos);
   CHECK(lua.eval(k_define + "return def{'items', dir = 5}").find("backup.dir must be a directory path") !=
         std::string::npos);

@@ -2,9 +2,7 @@
 // on a real server.
 #include <catch2/catch.hpp>
 
-#include "bind/modules.hpp"
-#include "lua/state.hpp"
-#include "pg.hpp"
+#include "lua_harness.hpp"
 #include "pg/connection.hpp"
 #include "pg/lint.hpp"
 #include "sandbox/process.hpp"
@@ -270,8 +268,7 @@ TEST_CASE("lint: scripts see the warnings through conn:lint_warnings()", "[lint]
 {
   const auto saved = lint::config();
   lint::set_config({true, {0, 0}});
-  mighost::lua::state L;
-  mighost::bind::prepare_state(L, {"", {}, mighost::test::fresh_database("lint_lua")});
+  mighost::test::lua_env env(mighost::bind::script_info{"", {}, mighost::test::fresh_database("lint_lua")});
   const char* code = R"lua(
     local conn = require("mighost.db").connect()
     conn:exec("CREATE TABLE t (a int); INSERT INTO t SELECT generate_series(1, 50)")
@@ -284,21 +281,13 @@ TEST_CASE("lint: scripts see the warnings through conn:lint_warnings()", "[lint]
     assert(w[1].statement == "ALTER TABLE t ADD CONSTRAINT t_a_pos CHECK (a > 0)", w[1].statement)
     assert(w[1].safer:find("NOT VALID", 1, true), w[1].safer)
   )lua";
-  REQUIRE(luaL_loadstring(L, code) == 0);
-  auto st = mighost::lua::pcall(L, 0, 0);
-  CHECK(st.message == "");
+  CHECK(env.run(code) == "");
   lint::set_config(saved);
 }
 
 TEST_CASE("lint: mighost run logs the warning; MIGHOST_LINT_* configure it", "[lint]")
 {
-  std::string bin;
-  if (const char* env = std::getenv("MIGHOST_BINARY")) bin = env;
-  else {
-    std::error_code ec;
-    auto candidate = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "mighost";
-    if (!ec && std::filesystem::exists(candidate)) bin = candidate.string();
-  }
+  const std::string bin = mighost::test::mighost_binary();
   if (bin.empty()) {
     WARN("mighost binary not found next to the tests (set MIGHOST_BINARY): not tested end to end");
     return;

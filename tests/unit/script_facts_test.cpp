@@ -3,16 +3,14 @@
 /// script.command and script.read_only; db.connect() applies read-only to every connection.
 #include <catch2/catch.hpp>
 
-#include "bind/modules.hpp"
-#include "lua/state.hpp"
-#include "pg.hpp"
+#include "lua_harness.hpp"
 #include "pg/connection.hpp"
 
 #include <string>
 
 namespace bind = mighost::bind;
-namespace lua = mighost::lua;
 namespace pg = mighost::pg;
+using mighost::test::lua_env;
 
 namespace {
 
@@ -27,17 +25,6 @@ std::string with_read_only_option(const std::string& url, const std::string& val
 std::string first_value(pg::connection& c, const std::string& sql)
 {
   return std::string(c.exec(sql).value(0, 0));
-}
-
-/// Runs `code` in `L` and returns tostring() of its first result, or "<error: ...>".
-std::string eval(lua_State* L, const std::string& code)
-{
-  lua::stack_guard guard(L);
-  if (luaL_loadbuffer(L, code.data(), code.size(), "@test.lua") != 0)
-    return "<error: " + lua::error_text(L, -1) + ">";
-  lua::call_status st = lua::pcall(L, 0, 1);
-  if (!st.ok) return "<error: " + st.message + ">";
-  return bind::luaL_tolstring_compat(L, lua_gettop(L));
 }
 
 } // namespace
@@ -83,23 +70,19 @@ TEST_CASE("mighost.script reports the command and read-only mode; db.connect app
 
   SECTION("run (the default): read-write sessions")
   {
-    lua::state L;
-    bind::prepare_state(L, {"", {}, rw});
-    CHECK(eval(L, code) == "run false off off");
+    lua_env env(bind::script_info{"", {}, rw});
+    CHECK(env.eval(code) == "run false off off");
   }
   SECTION("verify: every connection read-only, with or without a conninfo of its own")
   {
-    lua::state L;
-    // A temporary: the state keeps its own copy of the facts.
-    bind::prepare_state(L, {"", {}, rw, bind::script_command::verify, true});
-    CHECK(eval(L, code) == "verify true on on");
-    REQUIRE(bind::script_info_of(L) != nullptr);
-    CHECK(bind::script_info_of(L)->command == bind::script_command::verify);
+    lua_env env(bind::script_info{"", {}, rw, bind::script_command::verify, true});
+    CHECK(env.eval(code) == "verify true on on");
+    REQUIRE(bind::script_info_of(env.L()) != nullptr);
+    CHECK(bind::script_info_of(env.L())->command == bind::script_command::verify);
   }
   SECTION("rollback: read-write sessions")
   {
-    lua::state L;
-    bind::prepare_state(L, {"", {}, rw, bind::script_command::rollback, false});
-    CHECK(eval(L, code) == "rollback false off off");
+    lua_env env(bind::script_info{"", {}, rw, bind::script_command::rollback, false});
+    CHECK(env.eval(code) == "rollback false off off");
   }
 }

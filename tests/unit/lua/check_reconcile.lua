@@ -1,43 +1,10 @@
-// mighost.check: reconcile (row by row and through hashed buckets), fingerprint, and table
-// names that try to be SQL.
-#include <catch2/catch.hpp>
+-- mighost.check: reconcile (row by row and through hashed buckets), fingerprint, and table
+-- names that try to be SQL. Each case runs on a fresh database (tests/support/lua_harness.cpp).
+local db, check = require "mighost.db", require "mighost.check"
+local eq = require("expect").eq
 
-#include "bind/modules.hpp"
-#include "lua/state.hpp"
-#include "pg.hpp"
-
-#include <string>
-
-namespace {
-
-/// A Lua state prepared as for a script with --db url; run() returns "" or the error.
-struct lua_env
-{
-  mighost::lua::state L;
-  explicit lua_env(const std::string& url) { mighost::bind::prepare_state(L, {"", {}, url}); }
-  std::string run(const std::string& code)
-  {
-    const std::string prelude =
-      "local db, check = require 'mighost.db', require 'mighost.check'; local conn = db.connect(); "
-      "local function eq(got, want, what) if got ~= want then error(('%s: got %s, want %s'):format(what, "
-      "tostring(got), tostring(want)), 2) end end\n";
-    std::string chunk = prelude + code;
-    if (luaL_loadbuffer(L, chunk.data(), chunk.size(), "=check_reconcile_test") != 0) {
-      std::string err = lua_tostring(L, -1);
-      lua_pop(L, 1);
-      return err;
-    }
-    auto st = mighost::lua::pcall(L, 0, 0);
-    return st.ok ? "" : st.message + "\n" + st.traceback;
-  }
-};
-
-} // namespace
-
-TEST_CASE("check: reconcile finds missing, extra and different rows by key", "[check]")
-{
-  lua_env env(mighost::test::fresh_database("check_reconcile"));
-  const char* code = R"lua(
+return {
+  {"reconcile finds missing, extra and different rows by key", function(conn)
     conn:exec([[
       CREATE TABLE src (id int, part text, a text, b numeric, PRIMARY KEY (id, part));
       INSERT INTO src SELECT g, 'p' || (g % 3), 'v' || g, g * 1.5 FROM generate_series(1, 50) g;
@@ -80,14 +47,9 @@ TEST_CASE("check: reconcile finds missing, extra and different rows by key", "[c
     conn:exec("INSERT INTO dst SELECT * FROM dst WHERE id = 1")
     r = check.reconcile(conn, {left = "src", right = "dst", key = "id", columns = {"b"}})
     eq(r.duplicates, 1, "a key twice on one side is reported")
-  )lua";
-  CHECK(env.run(code) == "");
-}
+  end},
 
-TEST_CASE("check: reconcile on a large table compares hashed key buckets first", "[check]")
-{
-  lua_env env(mighost::test::fresh_database("check_buckets"));
-  const char* code = R"lua(
+  {"reconcile on a large table compares hashed key buckets first", function(conn)
     conn:exec([[
       CREATE TABLE big_src AS SELECT g AS id, md5(g::text) AS payload, g * 0.01 AS amount
         FROM generate_series(1, 20000) g;
@@ -129,14 +91,9 @@ TEST_CASE("check: reconcile on a large table compares hashed key buckets first",
     eq(r.different, 501, "500 more rows differ")
     eq(table.concat(r.different_keys, ","), "1,10,100", "smallest keys (as text)")
     eq(r.buckets_differing > 300, true, "most buckets differ now: " .. r.detail)
-  )lua";
-  CHECK(env.run(code) == "");
-}
+  end},
 
-TEST_CASE("check: fingerprint ignores physical order and sees one changed character", "[check]")
-{
-  lua_env env(mighost::test::fresh_database("check_fingerprint"));
-  const char* code = R"lua(
+  {"fingerprint ignores physical order and sees one changed character", function(conn)
     conn:exec([[
       CREATE TABLE fp (id int PRIMARY KEY, name text, v numeric, note text);
       INSERT INTO fp SELECT g, md5(g::text), g / 7.0, CASE WHEN g % 10 = 0 THEN NULL ELSE '' END
@@ -171,14 +128,9 @@ TEST_CASE("check: fingerprint ignores physical order and sees one changed charac
     conn:exec("CREATE TABLE d1 (x text); CREATE TABLE d2 (x text); INSERT INTO d1 VALUES ('a'), ('a'), ('b');"
               .. " INSERT INTO d2 VALUES ('a'), ('b'), ('b')")
     eq(check.fingerprint(conn, "d1") ~= check.fingerprint(conn, "d2"), true, "multisets differ")
-  )lua";
-  CHECK(env.run(code) == "");
-}
+  end},
 
-TEST_CASE("check: a table name that tries to be SQL is only a name, in every check", "[check]")
-{
-  lua_env env(mighost::test::fresh_database("check_weird"));
-  const char* code = R"lua(
+  {"a table name that tries to be SQL is only a name, in every check", function(conn)
     local T, P = 'x"; DROP TABLE y; --', "p'; DROP TABLE y; --"
     local K, V, R, PK = 'k"ey', "va'l", 'p"id', "i'd"
     local q = db.quote_ident
@@ -220,6 +172,5 @@ TEST_CASE("check: a table name that tries to be SQL is only a name, in every che
     eq(check.values_in(conn, {table = pair, column = R, values = {1, 2, 3}}).samples[1], "9", "values_in")
     eq(check.fingerprint_equal(conn, {left = T, right = pair}).passed, false, "fingerprint")
     eq(conn:scalar("SELECT to_regclass('public.y') IS NOT NULL"), true, "table y survived")
-  )lua";
-  CHECK(env.run(code) == "");
+  end},
 }
