@@ -15,7 +15,6 @@ local log = require "mighost.log"
 local sys = require "mighost.sys"
 local script = require "mighost.script"
 local filebackup = require "mighost.backup"
-local ledger = require "mighost.mig_ledger"
 
 local M = {}
 
@@ -65,7 +64,8 @@ local function remove_backup(dir, manifest)
 end
 
 --- Takes the file backup when one is asked for. Returns true (+ a detail for the report when one
---- was asked), or false + a refusal detail naming the directory and the reason (nothing changed).
+--- was asked, + what was backed up: {dir, tables, manifest_sha256, bytes, seconds}), or false + a
+--- refusal detail naming the directory and the reason (nothing changed). R: the mig_run Run.
 function M.file(R)
   local base = base_dir(R)
   if not base then return true end
@@ -73,7 +73,7 @@ function M.file(R)
   if #tables == 0 then
     return false, "a file backup into " .. base .. " was asked for, but the migration declares no backup tables"
   end
-  local dir = string.format("%s/%s-%s-%s", base, R.def.name, tostring(R.run_id), os.date("!%Y%m%dT%H%M%SZ"))
+  local dir = string.format("%s/%s-%s-%s", base, R.def.name, tostring(R:run_id()), os.date("!%Y%m%dT%H%M%SZ"))
   local list = table.concat(tables, ", ")
   if R.dry_run then
     R.ctx:say("File backup of %s into %s skipped: a dry run writes no backup", list, dir)
@@ -82,7 +82,7 @@ function M.file(R)
   local t0 = sys.now()
   local base_existed = sys.exists(base)
   local ok, manifest = pcall(filebackup.tables, {conn = R.conn, tables = tables, dir = dir,
-    script = script.path, run_id = tostring(R.run_id)})
+    script = script.path, run_id = tostring(R:run_id())})
   if not ok then
     -- backup.tables removed its files and the sub-directory; a DIR it created goes too (if empty)
     if not base_existed then os.remove(base) end
@@ -104,12 +104,10 @@ function M.file(R)
     info.bytes = info.bytes + (t.bytes or 0)
     counts[#counts + 1] = string.format("%s.%s %d rows", t.schema, t.name, t.rows)
   end
-  ledger.record_backup(R.conn, R.run_id, info)
-  R.file_backup = info
-  R.durations.backup = info.seconds
+  R.ledger:record_backup(info)
   R.ctx:say("File backup: %s (%s; verified, manifest sha256 %s)", dir, table.concat(counts, ", "),
     info.manifest_sha256:sub(1, 16))
-  return true, "verified: " .. dir
+  return true, "verified: " .. dir, info
 end
 
 local function eval(v, ctx)
@@ -117,8 +115,8 @@ local function eval(v, ctx)
   return v
 end
 
---- The JSON backup, when the declaration asks for one. Returns true + a detail for the report, or
---- raises (the run ends in error, exit 1: nothing was written to the target).
+--- The JSON backup, when the declaration asks for one. Returns true + a detail for the report (+
+--- what was written: {path, sha256, bytes, row_counts, seconds, …}), or raises (the run ends in error, exit 1: nothing was written to the target).
 function M.json(R)
   local spec, ctx = R.def.backup_json, R.ctx
   local dir = base_dir(R) or "."
@@ -149,12 +147,10 @@ function M.json(R)
   end
   local rec = {path = path, format = "json", sha256 = read.sha256, bytes = read.bytes, row_counts = read.row_counts,
                created_at = info.created_at, verified = true, seconds = math.floor((sys.now() - t0) * 1000 + 0.5) / 1000}
-  if not R.dry_run then ledger.record_backup(R.conn, R.run_id, rec) end
-  R.file_backup = rec
-  R.durations.backup = rec.seconds
+  if not R.dry_run then R.ledger:record_backup(rec) end
   ctx:say("JSON backup: %s (%d rows: %s; read back: sha256 %s…, %d bytes, row counts match)", path, total,
     table.concat(counts, ", "), read.sha256:sub(1, 16), read.bytes)
-  return true, "verified: " .. path
+  return true, "verified: " .. path, rec
 end
 
 --- The precondition backup_writable of a JSON backup: its directory can be written (or created).

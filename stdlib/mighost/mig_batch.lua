@@ -1,12 +1,26 @@
 -- mighost.mig_batch: one batch — one transaction of a phase. It owns what exists only while it
 -- runs: its window (the key range it covers and the rows in it), its tallies (rejects, fixups and
--- rows written for other sets, counted by ctx:reject & co. while ctx.batch is this batch) and the
+-- rows written for other sets, counted by ctx:reject & co. while ctx counts into it) and the
 -- checkpoint it records. A batch whose transaction is retried starts its tallies over; one that
 -- commits hands them to the phase runner.
-local ledger = require "mighost.mig_ledger"
-local context = require "mighost.mig_context"
-
 local batch = {}
+
+--- What a batch (or finalize) counts while it runs: rejects, fixups, and rows written per set
+--- for sets other than the phase's own (ctx:written). Written through ctx:reject & co.
+local Tallies = {}
+Tallies.__index = Tallies
+
+function batch.tallies() return setmetatable({rejects = 0, fixups = 0, written = {}}, Tallies) end
+
+function Tallies:add(what, n, set)
+  if what == "written" then self.written[set] = (self.written[set] or 0) + n
+  else self[what] = self[what] + n end
+end
+
+--- Fields: run (the mig_run Run), ph (its phase), rs (its SourceSet; nil for a step), part, index,
+--- after, want (a keyset batch's part, the key it starts after and the rows it asks for),
+--- tallies, window, and afterwards got (rows handled), written (rows of its own set written),
+--- new_part (the part's state after it).
 local Batch = {}
 Batch.__index = Batch
 
@@ -24,7 +38,7 @@ local function new(run, ph, fields)
 end
 
 --- Forgets the tallies of a rolled-back attempt.
-function Batch:reset() self.tallies = {rejects = 0, fixups = 0, written = {}} end
+function Batch:reset() self.tallies = batch.tallies() end
 
 --- A keyset batch: up to `want` rows of `part` after key `after`.
 function batch.keyset(run, ph, rs, part, index, after, want)
@@ -34,16 +48,16 @@ end
 --- A step batch: one call of ph.step.
 function batch.step(run, ph) return new(run, ph, {}) end
 
---- Runs fn with ctx.batch (and ctx.window) set to this batch, retried by with_retry (whose
+--- Runs fn with ctx counting into this batch's tallies, retried by the run's with_retry (whose
 --- handler keeps the traceback of where an error was raised).
 function Batch:within(fn)
-  local ctx, target = self.run.ctx, self.run.conns[self.run.def.ledger]
-  local ok, err = pcall(context.with_retry, self.run, self:what(), function()
+  local ctx, target = self.run.ctx, self.run.conn
+  local ok, err = pcall(self.run.with_retry, self.run, self:what(), function()
     self:reset()
-    ctx.batch = self
+    ctx:_begin_batch(self.tallies)
     fn(ctx, target)
   end, self.ph)
-  ctx.batch, ctx.window = nil, nil
+  ctx:_end_batch()
   if not ok then error(err, 0) end
 end
 
@@ -57,17 +71,16 @@ end
 --- session), call the phase's batch function on its pending rows, record the part's checkpoint.
 --- Afterwards: self.got (pending rows), self.written, self.new_part (the part's new state).
 function Batch:run_keyset()
-  local phase = require "mighost.mig_phase"
   local rs, ph, part, run = self.rs, self.ph, self.part, self.run
   local opts = {range = ph.fetch == "range", all_pending = part.all_pending}
   self:within(function(ctx, target)
     local rows, last, size
     -- rows from another session are fetched before the transaction; a pipe copies its window
     -- into the target's session, so inside it
-    if rs.conn ~= target and not ph.pipe then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+    if rs.conn ~= target and not ph.pipe then rows, last, size = rs:fetch(self.after, part.hi, self.want, opts) end
     target:tx(function()
       if ph.pipe then rows, last, size = ph.pipe(ctx, rs, self.after, part.hi, self.want)
-      elseif not rows then rows, last, size = phase.fetch(rs, self.after, part.hi, self.want, opts) end
+      elseif not rows then rows, last, size = rs:fetch(self.after, part.hi, self.want, opts) end
       self.got = rows.count or #rows
       local np = copy(part)
       np.complete = size < self.want
@@ -75,12 +88,12 @@ function Batch:run_keyset()
       if self.got == 0 then
         np.last = last or part.last
         -- only the end of the part is worth recording (a set without a pending predicate resumes from it)
-        if np.complete and not part.complete then ledger.set_part_checkpoint(target, run.run_id, ph.name, self.index, np) end
+        if np.complete and not part.complete then run.ledger:set_part_checkpoint(ph.name, self.index, np) end
         return
       end
-      ctx.phase = rs.name
-      self.window = phase.window(rs, target, self.after, last, part.all_pending)
-      ctx.window = self.window
+      ctx:_set_phase(rs.name)
+      self.window = rs:window(target, self.after, last, part.all_pending)
+      ctx:_set_window(self.window)
       self.written = ph.batch(ctx, rows) or 0
       if type(self.written) ~= "number" then
         error(string.format("phase %s: batch must return the number of rows it wrote (got %s)", ph.name,
@@ -88,7 +101,7 @@ function Batch:run_keyset()
       end
       np.last = last
       np.done = (part.done or 0) + self.got
-      ledger.set_part_checkpoint(target, run.run_id, ph.name, self.index, np)
+      run.ledger:set_part_checkpoint(ph.name, self.index, np)
     end)
   end)
   return self
@@ -98,7 +111,7 @@ end
 function Batch:run_step()
   self:within(function(ctx, target)
     target:tx(function()
-      ctx.phase = self.ph.name
+      ctx:_set_phase(self.ph.name)
       local n = self.ph.step(ctx) or 0
       self.got = type(n) == "number" and n or 0
     end)

@@ -4,22 +4,16 @@ local log = require "mighost.log"
 local script = require "mighost.script"
 local sys = require "mighost.sys"
 local json = require "mighost.mig_json"
-local context = require "mighost.mig_context"
 local ledger = require "mighost.mig_ledger"
 local lock = require "mighost.mig_lock"
-local phase = require "mighost.mig_phase"
 local checks = require "mighost.mig_checks"
 local report = require "mighost.mig_report"
+local run_mod = require "mighost.mig_run"
 
 local commands = {}
 
 local function open(def, values, role)
-  local R = {def = def, values = values, dry_run = false, written = {}, done = {}, t0 = sys.now(),
-             durations = {phases = {}}}
-  R.conns = context.connect(def, context.conninfos(def, values, script.db), values, role)
-  R.conn = R.conns[def.ledger]
-  R.ctx = context.new_ctx(R)
-  return R
+  return run_mod.new(def, values, {role = role}):connect()
 end
 
 local function result(def, mode, status, counts, failed)
@@ -35,11 +29,11 @@ function commands.verify(def, values)
     io.stderr:write(string.format("mighost: %s: mig_meta is absent: this database was never migrated\n", def.name))
   end
   local counts, results, failed = {}, json.array(), 0
-  local ok, err = pcall(context.with_snapshots, def, R.conns, function() return R.conn:tx(function()
+  local ok, err = pcall(R.with_snapshots, R, function() return R.conn:tx(function()
     R.conn:exec("SET TRANSACTION READ ONLY")
     if def.prepare then def.prepare(R.ctx) end
-    phase.resolve_all(R)
-    counts = phase.count_all(R)
+    R:resolve_sets()
+    counts = R.sets:count_all()
     results, failed = checks.run(R, {strict = true}, counts)
     error("verify: rollback", 0)
   end) end)
@@ -66,6 +60,7 @@ function commands.rollback(def, values)
     result(def, "rollback", "refused")
     return 2
   end
+  local t0 = sys.now()
   local R = open(def, values, "rollback")
   if not lock.try(R.conn, def.name) then
     io.stderr:write("mighost: refused: ", lock.describe(R.conn, def.name), "\n")
@@ -99,16 +94,14 @@ function commands.rollback(def, values)
     -- what the framework's own lock-safe DDL may have left (NOT NULL proofs of an interrupted run)
     if def.rollback_cleanup then R.conn:tx(function() def.rollback_cleanup(R.ctx) end) end
     -- A later run must not resume from checkpoints of the rolled-back work.
-    if ledger.run_columns(R.conn) and ledger.run_columns(R.conn).checkpoint then
-      R.conn:exec("UPDATE mig_meta.runs SET checkpoint = NULL WHERE migration = $1 AND checkpoint IS NOT NULL", def.name)
-    end
+    R.ledger:clear_checkpoints()
   end)
   if not ok then
     io.stderr:write("mighost: error: rollback failed (nothing was committed): ", log.mask(tostring(err)), "\n")
     result(def, "rollback", "error")
     return 1
   end
-  io.stdout:write(string.format("rolled back %s in %.2fs\n", def.name, sys.now() - R.t0))
+  io.stdout:write(string.format("rolled back %s in %.2fs\n", def.name, sys.now() - t0))
   result(def, "rollback", "ok")
   return 0
 end

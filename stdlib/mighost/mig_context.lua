@@ -1,10 +1,8 @@
--- mighost.mig_context: one run's connections and the `ctx` handed to a script's functions
--- (reject, fixup, say, logging), plus stop detection and the lock-timeout retry of a batch.
+-- mighost.mig_context: the `ctx` handed to a script's functions (reject, fixup, say, logging, the
+-- set-based helpers), and the text form of values that keys, fixups and checks share.
 local db = require "mighost.db"
 local log = require "mighost.log"
-local sys = require "mighost.sys"
 local json = require "mighost.mig_json"
-local ledger = require "mighost.mig_ledger"
 
 local context = {}
 
@@ -30,116 +28,54 @@ function context.value_text(v)
   return tostring(v)
 end
 
---- Resolves each declared connection's conninfo: its flag, its env variables, the connection it
---- falls back to, then (nil) db.connect()'s own default (--db, DATABASE_URL, libpq environment);
---- `default = "libpq"` ends at libpq's environment alone ("": PGHOST, PGDATABASE, …).
-function context.conninfos(def, values, script_db)
-  local out = {}
-  for _, c in ipairs(def.connections) do
-    local v = values[c.option]
-    if (v == nil or v == "") and c.option == "db" and script_db and script_db ~= "" then v = script_db end
-    if v == nil or v == "" then
-      for _, e in ipairs(c.env or {}) do
-        local ev = os.getenv(e)
-        if ev and ev ~= "" then v = ev break end
-      end
-    end
-    if (v == nil or v == "") and c.fallback then v = out[c.fallback] end
-    if v == nil and c.default == "libpq" then v = "" end
-    out[c.name] = v
-  end
-  return out
-end
-
---- Opens the run's connections with application_name and timeouts set. role: "run", "worker 2"...
-function context.connect(def, infos, values, role)
-  local conns = {}
-  for _, c in ipairs(def.connections) do
-    local info = infos[c.name]
-    local ok, conn = pcall(db.connect, info)
-    if not ok then
-      error(string.format("cannot connect %s (%s): %s", c.flag, log.mask(tostring(info or "default")),
-        log.mask(tostring(conn))), 0)
-    end
-    local app = string.format("mighost:%s %s pid %d", def.name, role, sys.getpid())
-    conn:exec("SELECT set_config('application_name', $1, false)", app:sub(1, 63))
-    conn:set_lock_timeout(values.lock_timeout or 0)
-    conn:set_statement_timeout(values.statement_timeout or 0)
-    if c.read_only then conn:exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY") end
-    -- a snapshot session idles in its transaction between batches: no server timeout may end it
-    if c.snapshot then conn:exec("SELECT set_config('idle_in_transaction_session_timeout', '0', false)") end
-    local schema = c.schema and values[c.schema]
-    if schema and schema ~= "" then
-      conn:exec("SELECT set_config('search_path', $1, false)", db.quote_ident(schema))
-    end
-    conns[c.name] = conn
-  end
-  return conns
-end
-
---- Runs fn inside one REPEATABLE READ READ ONLY transaction on every `snapshot = true` connection,
---- opened now and ended when fn returns or fails. Every statement a run sends on such a session —
---- each batch's fetch, the counts, the JSON backup (a savepoint of it), the checks — reads the
---- same snapshot, however many target transactions commit in between: the source is read as of
---- one instant. (A resumed run takes a new snapshot.)
-function context.with_snapshots(def, conns, fn)
-  local list = {}
-  for _, c in ipairs(def.connections) do
-    if c.snapshot then list[#list + 1] = conns[c.name] end
-  end
-  local function open(i)
-    if i > #list then return fn() end
-    return list[i]:tx(function()
-      list[i]:exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-      return open(i + 1)
-    end)
-  end
-  return open(1)
-end
-
---- Creates the ledger connection's schema (connection key `schema`, e.g. --target-schema) when
---- it is missing, so the target DDL has somewhere to go. In the setup transaction.
-function context.ensure_schema(run)
-  for _, c in ipairs(run.def.connections) do
-    local name = c.schema and run.values[c.schema]
-    if c.name == run.def.ledger and name and name ~= "" then
-      run.conn:exec("CREATE SCHEMA IF NOT EXISTS " .. db.quote_ident(name))
-    end
-  end
-end
-
 local Ctx = {}
 Ctx.__index = Ctx
 
 --- Counts rejects / fixups / rows written for another set into the running batch's tallies
---- (ctx.batch, a mig_batch; none outside a phase, e.g. in finalize: nothing is tallied there).
+--- (a mig_batch Tallies, set by Ctx:_begin_batch; none outside a phase or finalize: nothing is
+--- tallied then).
 local function tally(ctx, what, n, set)
-  local b = ctx.batch
-  if not b then return end
-  if what == "written" then b.tallies.written[set] = (b.tallies.written[set] or 0) + n
-  else b.tallies[what] = b.tallies[what] + n end
+  if ctx._tallies then ctx._tallies:add(what, n, set) end
 end
 
---- A new ctx. run: {def, values, conns, run_id, dry_run, shared, worker}.
-function context.new_ctx(run)
-  local def = run.def
+--- A new ctx. Fields of o: def (the migration), values (options), conns (name -> connection),
+--- ledger (the run's mig_ledger Ledger), dry_run, shared, worker, run (the mig_run Run, whose
+--- source sets ctx:reject & co. look up). The public fields are documented in stdlib/README.md;
+--- those starting with `_` belong to the framework.
+function context.new_ctx(o)
+  local def = o.def
   local ctx = setmetatable({
     name = def.name,
-    options = run.values, opt = run.values,
-    dry_run = run.dry_run or false,
-    run_id = run.run_id,
-    conn = run.conns,
-    db = run.conns[def.ledger],
-    shared = run.shared or {},
-    worker = run.worker,
+    options = o.values, opt = o.values,
+    dry_run = o.dry_run or false,
+    run_id = o.ledger.run_id,
+    conn = o.conns,
+    db = o.conns[def.ledger],
+    shared = o.shared or {},
+    worker = o.worker,
     log = log,
-    _run = run,
+    _run = o.run, _def = def, _ledger = o.ledger,
   }, Ctx)
-  for name, c in pairs(run.conns) do
+  for name, c in pairs(o.conns) do
     if ctx[name] == nil then ctx[name] = c end
   end
   return ctx
 end
+
+--- The batch (or finalize) whose tallies ctx:reject & co. count into from now on.
+function Ctx:_begin_batch(tallies) self._tallies = tallies end
+
+--- ctx.phase (the set ctx:reject & co. default to) and ctx.window of the running batch.
+function Ctx:_set_phase(name) self.phase = name end
+function Ctx:_set_window(w) self.window = w end
+
+--- ctx.run_id, once the ledger row exists.
+function Ctx:_set_run_id(id) self.run_id = id end
+
+function Ctx:_end_batch() self._tallies, self.window = nil, nil end
+
+--- The fields the script added with ctx:report ({keys, values}), or nil.
+function Ctx:_report_fields() return self._report end
 
 function Ctx:prefix() return self.dry_run and "[DRY RUN] " or "" end
 
@@ -168,7 +104,7 @@ function Ctx:debug(fmt, ...) log.debug(self:prefix() .. fmt, ...) end
 
 local function set_of(ctx, set_name, what)
   local name = set_name or ctx.phase
-  local rs = ctx._run.sets and ctx._run.sets[name]
+  local rs = ctx._run:set(name)
   if not rs then
     error(string.format("ctx:%s: unknown source set '%s' (declare it in phases or sets)", what, tostring(name)), 3)
   end
@@ -218,8 +154,8 @@ function Ctx:reject(row, code, detail, set)
     local ok, j = pcall(rs.conn.scalar, rs.conn, "SELECT (" .. lookup .. ")::text", unpack(params, 1, #params))
     if ok and type(j) == "string" then row_json = j end
   end
-  local n = ledger.reject(self.db, {migration = self.name, set = rs.name, key = key, reason = code,
-    detail = detail ~= nil and context.value_text(detail) or nil, row_json = row_json, run_id = self.run_id,
+  local n = self._ledger:reject({set = rs.name, key = key, reason = code,
+    detail = detail ~= nil and context.value_text(detail) or nil, row_json = row_json,
     row_sql = same and lookup or nil, row_params = same and params or nil})
   tally(self, "rejects", n)
   return n
@@ -253,8 +189,8 @@ end
 --- Logs a value the migration had to change (mig_meta.fixups, inside the batch transaction).
 function Ctx:fixup(row, field, rule, old, new, set)
   local rs = set_of(self, set, "fixup")
-  local n = ledger.fixup(self.db, {migration = self.name, set = rs.name, key = context.key_text(rs, row, "ctx:fixup"),
-    field = field, rule = rule, old = context.value_text(old), new = context.value_text(new), run_id = self.run_id})
+  local n = self._ledger:fixup({set = rs.name, key = context.key_text(rs, row, "ctx:fixup"),
+    field = field, rule = rule, old = context.value_text(old), new = context.value_text(new)})
   tally(self, "fixups", n)
   return n
 end
@@ -331,7 +267,7 @@ end
 --- The derived values of a declared phase (its `derived`) as a relation for a check's FROM: this
 --- session's table when the run computed them, else their SQL as a subquery (e.g. under verify).
 function Ctx:derived(phase)
-  for _, m in ipairs(self._run.def.mapped or {}) do
+  for _, m in ipairs(self._def.mapped or {}) do
     if m.name == phase and m.derived then
       local rel = require("mighost.mig_mapping_sql").derived_name(m)
       if self.db:scalar("SELECT to_regclass($1) IS NOT NULL", rel) then return rel end
@@ -345,57 +281,6 @@ end
 --- updated in the batch of their task). The phase's own written count is the batch's return value.
 function Ctx:written(set, n)
   tally(self, "written", n or 1, set)
-end
-
---- Why the run should stop at this batch boundary, or nil.
-function context.stop_reason(run)
-  if run.stop_file and sys.exists(run.stop_file) then return "stop file " .. run.stop_file .. " present" end
-  if sys.interrupted() > 0 then return "interrupted (SIGINT/SIGTERM)" end
-  if run.external_stop and run.external_stop() then return "stop requested" end
-  return nil
-end
-
-local RETRY = {["55P03"] = "lock timeout", ["40P01"] = "deadlock", ["40001"] = "serialization failure"}
-local DELAYS = {0.25, 0.5, 1, 2, 4}
-
---- An SQL error raised by a phase's batch or step names the script's line of that phase: a
---- batch that ends in `return ctx:…(…)` (a tail call) leaves no frame of the script behind, and
---- a declared phase's statements are the framework's, written from the declaration there.
-local function point_at_phase(e, ph)
-  local script = require "mighost.script"
-  if type(e) == "table" and e.sqlstate and type(e.text) == "string" and not e.declared_at and ph and ph.line
-      and script.path then
-    e.declared_at = script.path .. ":" .. ph.line
-    e.text = e.declared_at .. ": phase " .. ph.name .. (ph.mapped and " (as declared)" or "") .. ": " .. e.text
-  end
-  return e
-end
-
---- Runs fn (one batch: a transaction); a lock timeout, deadlock or serialization failure rolls it
---- back and retries it with backoff, then fails with a message a person can act on. The traceback
---- of the last error is kept in run.traceback. ph: the phase whose batch this is.
-function context.with_retry(run, what, fn, ph)
-  for attempt = 1, #DELAYS + 1 do
-    local ok, err = xpcall(fn, function(e)
-      run.traceback = debug.traceback("", 2)
-      return point_at_phase(e, ph)
-    end)
-    if ok then
-      run.traceback = nil  -- a retried error is not the story of a later failure
-      return
-    end
-    local state = type(err) == "table" and err.sqlstate
-    local kind = state and RETRY[state]
-    if not kind then error(err, 0) end
-    if attempt > #DELAYS then
-      error(string.format("%s: %s %d times in a row (lock_timeout %s ms): another session holds a lock this"
-        .. " batch needs (see pg_locks / pg_stat_activity). Retry when it is done, or raise --lock-timeout."
-        .. " Last error: %s", what, kind, attempt, tostring(run.values.lock_timeout), tostring(err)), 0)
-    end
-    log.warn("%s: %s (%s); retrying in %.2fs (attempt %d of %d)", what, kind, state, DELAYS[attempt],
-      attempt, #DELAYS + 1)
-    sys.sleep(DELAYS[attempt])
-  end
 end
 
 return context

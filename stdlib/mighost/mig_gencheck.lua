@@ -148,7 +148,7 @@ end
 --- source row migrated or rejected.
 local function set_accounted(name)
   return function(ctx)
-    local rs = ctx._run.sets[name]
+    local rs = ctx._run:set(name)
     return "SELECT count(*) FROM (" .. rs.source_sql .. ") s WHERE NOT (" .. rs.migrated_sql .. ") AND NOT " .. rs.rejected_sql
   end
 end

@@ -9,6 +9,18 @@ local json = require "mighost.mig_json"
 
 local ledger = {}
 
+--- The ledger of one migration on its connection, and this run's row in it. Fields:
+---   conn       the ledger connection (every statement below goes there, in the caller's transaction)
+---   migration  the migration's name
+---   run_id     this run's row (nil until :start; a worker's is the main run's)
+---   prev       the latest earlier run that was not refused (nil until :load_previous, or none)
+local Ledger = {}
+Ledger.__index = Ledger
+
+function ledger.new(conn, migration, run_id)
+  return setmetatable({conn = conn, migration = migration, run_id = run_id}, Ledger)
+end
+
 ledger.DDL = [[
 CREATE SCHEMA IF NOT EXISTS mig_meta;
 CREATE TABLE IF NOT EXISTS mig_meta.runs (
@@ -95,38 +107,49 @@ function ledger.ensure(conn)
   end
 end
 
---- The latest run of a migration that was not refused (for the script-changed warning and the
---- checkpoints to resume from), or nil.
-function ledger.previous_run(conn, migration)
-  if not ledger.exists(conn) then return nil end
-  local rows = conn:query([[SELECT run_id, status, started_at::text AS started_at, script_sha256,
+--- Reads the latest run of the migration that was not refused (for the script-changed warning
+--- and the checkpoints to resume from) into self.prev; returns it, or nil.
+function Ledger:load_previous()
+  self.prev = nil
+  if not ledger.exists(self.conn) then return nil end
+  local r = self.conn:query([[SELECT run_id, status, started_at::text AS started_at, script_sha256,
       checkpoint::text AS checkpoint FROM mig_meta.runs
-      WHERE migration = $1 AND status <> 'refused' ORDER BY run_id DESC LIMIT 1]], migration)
-  local r = rows[1]
+      WHERE migration = $1 AND status <> 'refused' ORDER BY run_id DESC LIMIT 1]], self.migration)[1]
   if not r then return nil end
   local cp = r.checkpoint
   r.checkpoint = (type(cp) == "string") and json.decode(cp) or nil
+  self.prev = r
   return r
 end
 
---- Inserts this run's row (status running) and returns its run_id.
-function ledger.start_run(conn, migration, info)
-  return conn:scalar([[INSERT INTO mig_meta.runs (migration, mode, status, options, script_sha256,
+--- The previous run's checkpoint entry `key` (a phase's {parts}, or the framework's own keys), or nil.
+function Ledger:previous_checkpoint(key)
+  local cp = self.prev and self.prev.checkpoint
+  return type(cp) == "table" and cp[key] or nil
+end
+
+--- Creates mig_meta when missing (see ledger.ensure).
+function Ledger:ensure() ledger.ensure(self.conn) end
+
+--- Inserts this run's row (status running, or info.status) and keeps its run_id.
+function Ledger:start(info)
+  self.run_id = self.conn:scalar([[INSERT INTO mig_meta.runs (migration, mode, status, options, script_sha256,
       host_version, checkpoint) VALUES ($1, 'apply', $2, $3::jsonb, $4, $5, $6::jsonb) RETURNING run_id]],
-    migration, info.status or "running", json.encode(info.options or {}), info.sha256, info.version,
+    self.migration, info.status or "running", json.encode(info.options or {}), info.sha256, info.version,
     json.encode(info.checkpoint or {}))
+  return self.run_id
 end
 
 --- Runs of this migration still marked running while we hold its lock: their process died.
-function ledger.close_dead_runs(conn, migration, run_id)
-  return conn:query([[UPDATE mig_meta.runs SET status = 'error',
+function Ledger:close_dead_runs()
+  return self.conn:query([[UPDATE mig_meta.runs SET status = 'error',
       message = 'process ended without finishing (killed or crashed); noticed by run ' || $2
       WHERE migration = $1 AND status = 'running' AND run_id <> $2
-      RETURNING run_id, started_at::text AS started_at]], migration, run_id)
+      RETURNING run_id, started_at::text AS started_at]], self.migration, self.run_id)
 end
 
---- Sets the final state of a run.
-function ledger.finish_run(conn, run_id, status, counts, durations, message)
+--- Sets the final state of this run.
+function Ledger:finish(status, counts, durations, message)
   durations = durations and json.decode(json.encode(durations)) or {}
   for k, v in pairs(durations) do
     if type(v) == "number" then durations[k] = math.floor(v * 1000 + 0.5) / 1000 end
@@ -134,58 +157,74 @@ function ledger.finish_run(conn, run_id, status, counts, durations, message)
   for k, v in pairs(type(durations.phases) == "table" and durations.phases or {}) do
     durations.phases[k] = math.floor(v * 1000 + 0.5) / 1000
   end
-  conn:exec([[UPDATE mig_meta.runs SET status = $2, finished_at = clock_timestamp(), counts = $3::jsonb,
+  self.conn:exec([[UPDATE mig_meta.runs SET status = $2, finished_at = clock_timestamp(), counts = $3::jsonb,
       durations = $4::jsonb, message = $5 WHERE run_id = $1]],
-    run_id, status, json.encode(counts or {}), json.encode(durations or {}), message)
+    self.run_id, status, json.encode(counts or {}), json.encode(durations or {}), message)
 end
 
---- Records the verified file backup of a run (mig_backup.file), in its own statement.
-function ledger.record_backup(conn, run_id, info)
-  conn:exec("UPDATE mig_meta.runs SET backup = $2::jsonb WHERE run_id = $1", run_id, json.encode(info))
+--- Records the verified file backup of this run (mig_backup), in its own statement.
+function Ledger:record_backup(info)
+  self.conn:exec("UPDATE mig_meta.runs SET backup = $2::jsonb WHERE run_id = $1", self.run_id, json.encode(info))
 end
 
---- Replaces one phase's checkpoint (all its parts).
-function ledger.set_phase_checkpoint(conn, run_id, phase, cp)
-  conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(COALESCE(checkpoint, '{}'), $2::text[], $3::jsonb)
-      WHERE run_id = $1]], run_id, db.array({phase}), json.encode(cp))
+--- Replaces one phase's checkpoint (all its parts), or another key of this run's checkpoint.
+function Ledger:set_phase_checkpoint(phase, cp)
+  self.conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(COALESCE(checkpoint, '{}'), $2::text[], $3::jsonb)
+      WHERE run_id = $1]], self.run_id, db.array({phase}), json.encode(cp))
 end
 
 --- Updates one part of a phase's checkpoint (workers do this concurrently: jsonb_set is evaluated
 --- on the latest row version, so their updates never overwrite each other).
-function ledger.set_part_checkpoint(conn, run_id, phase, index, part)
-  conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(checkpoint, $2::text[], $3::jsonb)
-      WHERE run_id = $1]], run_id, db.array({phase, "parts", tostring(index - 1)}), json.encode(part))
+function Ledger:set_part_checkpoint(phase, index, part)
+  self.conn:exec([[UPDATE mig_meta.runs SET checkpoint = jsonb_set(checkpoint, $2::text[], $3::jsonb)
+      WHERE run_id = $1]], self.run_id, db.array({phase, "parts", tostring(index - 1)}), json.encode(part))
 end
 
---- Records a reject (insert if absent). `row_sql`, when given, computes to_jsonb(<source row>) in
---- the same statement, with its parameters from $8 on (`row_params`); `row_json` is the fallback.
---- Returns 1 if inserted.
-function ledger.reject(conn, r)
+--- This run's checkpoint of one phase as stored now (decoded), or nil.
+function Ledger:phase_checkpoint(phase)
+  local cp = self.conn:scalar("SELECT checkpoint -> $2 FROM mig_meta.runs WHERE run_id = $1", self.run_id, phase)
+  return type(cp) == "string" and json.decode(cp) or nil
+end
+
+--- Forgets every checkpoint of the migration (after a rollback: a later run must not resume from
+--- the rolled-back work).
+function Ledger:clear_checkpoints()
+  local cols = ledger.run_columns(self.conn)
+  if cols and cols.checkpoint then
+    self.conn:exec("UPDATE mig_meta.runs SET checkpoint = NULL WHERE migration = $1 AND checkpoint IS NOT NULL",
+      self.migration)
+  end
+end
+
+--- Records a reject of set r.set (insert if absent). `row_sql`, when given, computes
+--- to_jsonb(<source row>) in the same statement, with its parameters from $8 on (`row_params`);
+--- `row_json` is the fallback. Returns 1 if inserted.
+function Ledger:reject(r)
   local lookup = r.row_sql and ("(" .. r.row_sql .. ")") or "NULL::jsonb"
   local extra = r.row_params or {}
-  return conn:exec([[INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,
+  return self.conn:exec([[INSERT INTO mig_meta.rejects (migration, source_table, source_key, reason, detail,
       row_data, run_id) VALUES ($1, $2, $3, $4, $5, COALESCE(]] .. lookup .. [[, $6::jsonb), $7)
       ON CONFLICT (migration, source_table, source_key) DO NOTHING]],
-    r.migration, r.set, r.key, r.reason, r.detail, r.row_json or "{}", r.run_id, unpack(extra, 1, #extra))
+    self.migration, r.set, r.key, r.reason, r.detail, r.row_json or "{}", self.run_id, unpack(extra, 1, #extra))
 end
 
---- Records a fixup (insert if absent). Returns 1 if inserted.
-function ledger.fixup(conn, f)
-  return conn:exec([[INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,
+--- Records a fixup of set f.set (insert if absent). Returns 1 if inserted.
+function Ledger:fixup(f)
+  return self.conn:exec([[INSERT INTO mig_meta.fixups (migration, source_table, source_key, field, rule,
       old_value, new_value, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
       ON CONFLICT (migration, source_table, source_key, field) DO NOTHING]],
-    f.migration, f.set, f.key, f.field, f.rule, f.old, f.new, f.run_id)
+    self.migration, f.set, f.key, f.field, f.rule, f.old, f.new, self.run_id)
 end
 
---- Stores the check results of a run.
-function ledger.record_checks(conn, run_id, results)
+--- Stores the check results of this run.
+function Ledger:record_checks(results)
   for _, c in ipairs(results) do
     local passed = c.passed  -- json.null / nil: skipped
     if passed == json.null then passed = nil end
-    conn:exec([[INSERT INTO mig_meta.checks (run_id, check_name, passed, expected, actual)
+    self.conn:exec([[INSERT INTO mig_meta.checks (run_id, check_name, passed, expected, actual)
         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, check_name) DO UPDATE
         SET passed = EXCLUDED.passed, expected = EXCLUDED.expected, actual = EXCLUDED.actual]],
-      run_id, c.name, passed, c.expected_text, c.actual_text)
+      self.run_id, c.name, passed, c.expected_text, c.actual_text)
   end
 end
 

@@ -10,6 +10,7 @@
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local decl = require "mighost.mig_decl"
+local parse = require "mighost.mig_mapping_decl"
 
 local mapping = {}
 local Mapped = {}
@@ -23,51 +24,6 @@ local function is_query(s)
   return head == "SELECT" or head == "WITH" or head == "VALUES" or head == "TABLE"
 end
 
-local function list(v) return type(v) == "table" and v or {v} end
-
---- m.columns (sorted), m.map (SQL values) and m.lua_map (Lua functions) from a declared `map`.
-function mapping.parse_map(m, map, fail)
-  if type(map) ~= "table" or next(map) == nil then fail("map", "needs `map`: target column = SQL expression over s, or a function(row)") end
-  m.columns, m.map, m.lua_map = {}, {}, {}
-  for col, v in pairs(map) do
-    if type(col) ~= "string" then fail("map", "map keys must be target column names") end
-    local kind = type(v)
-    if kind == "function" then m.lua_map[col] = v
-    elseif kind == "string" or (kind == "table" and (type(v.sql) == "string" or type(v.sql) == "function")) then
-      m.map[col] = v
-    else
-      fail(col, "map." .. col .. " must be an SQL expression, {sql = …} or a function(row, ctx)")
-    end
-    m.columns[#m.columns + 1] = col
-  end
-  table.sort(m.columns)
-end
-
---- m.refs from declared `references` (in column order).
-function mapping.parse_refs(m, refs, where, line, fail)
-  m.refs = {}
-  local ref_cols = {}
-  for col in pairs(refs or {}) do ref_cols[#ref_cols + 1] = col end
-  table.sort(ref_cols)
-  for _, col in ipairs(ref_cols) do
-    local r = refs[col]
-    decl.keys(r, decl.REFERENCE, where .. ".references." .. tostring(col), line)
-    local rt, rk = r.table or r[1], r.key or r[2]
-    if not m.map[col] then fail(col, "references." .. col .. " needs an SQL mapping of " .. col .. " in `map`") end
-    if type(rt) ~= "string" or type(rk) ~= "string" or type(r.rule) ~= "string" then
-      fail(col, "references." .. col .. " must be {table, key, rule = \"code\"}")
-    end
-    if r.fallback ~= nil and type(r.fallback) ~= "string" then
-      fail(col, "references." .. col .. ".fallback must be an SQL expression (the value a dangling reference gets)")
-    end
-    if r.required and not r.fallback then
-      fail(col, "references." .. col .. ".required needs a fallback (the value a NULL reference gets)")
-    end
-    m.refs[#m.refs + 1] = {column = col, table = rt, key = rk, rule = r.rule, fallback = r.fallback,
-                           required = r.required == true, deferred = r.deferred == true, not_self = r.not_self == true}
-  end
-end
-
 --- One of `also`: another target of the same source rows (same key, rules and batch), with its
 --- own map and references. `queue = true`: rows handed to a process that drains them (inserted if
 --- absent with the migrated rows, but not part of "migrated", of the written count or of the checks).
@@ -79,15 +35,15 @@ local function also_target(m, a, i, where, line, fail)
   if a.key == nil then fail("also", where .. " needs `key`: the unique column(s) its map fills") end
   local t = setmetatable({name = m.name, line = line, def = m.def, keys = m.keys, source_table = m.source_table,
                           source_sql = m.source_sql, rules = m.rules, from = m.from, parent = m, also = {},
-                          target = a.table, target_keys = list(a.key), queue = a.queue == true,
+                          target = a.table, target_keys = parse.list(a.key), queue = a.queue == true,
                           check_names = a.check_names or {}}, Mapped)
   decl.keys(t.check_names, decl.ALSO_CHECK_NAMES, where .. ".check_names", line)
-  mapping.parse_map(t, a.map, fail)
+  parse.map(t, a.map, fail)
   if next(t.lua_map) ~= nil then fail("also", where .. ": map values must be SQL (also runs set-based)") end
   for _, k in ipairs(t.target_keys) do
     if not t.map[k] then fail("also", where .. ": key column '" .. k .. "' needs an SQL mapping in its `map`") end
   end
-  mapping.parse_refs(t, a.references, where, line, fail)
+  parse.refs(t, a.references, where, line, fail)
   return t
 end
 
@@ -105,7 +61,7 @@ function mapping.new(p, def, line)
     m.source_sql = m.source_table and ("SELECT * FROM " .. schema.qualify(p.source)) or p.source
   end
   if p.key == nil then fail("source", "needs `key`, the source's key column(s)") end
-  m.keys = list(p.key)
+  m.keys = parse.list(p.key)
   local t = p.target
   if type(t) == "string" then t = {table = t} end
   if type(t) ~= "table" then fail("target", "target must be a table name or {table = …, key = …}") end
@@ -113,9 +69,9 @@ function mapping.new(p, def, line)
   m.update = t.update == true
   m.target = t.table or (m.update and m.source_table) or nil
   if type(m.target) ~= "string" then fail("target", "target needs `table`") end
-  m.target_keys = t.key and list(t.key) or (m.update and m.keys) or nil
+  m.target_keys = t.key and parse.list(t.key) or (m.update and m.keys) or nil
   m.owned = t.owned
-  mapping.parse_map(m, p.map, fail)
+  parse.map(m, p.map, fail)
   if not m.update then
     if not m.target_keys then fail("target", "target needs `key`: the target's unique column(s) the mapping fills") end
     for _, k in ipairs(m.target_keys) do
@@ -146,9 +102,9 @@ function mapping.new(p, def, line)
                     lua = type(cond) == "function"}
     end
   end
-  mapping.parse_refs(m, p.references, where, line, fail)
-  m.derived = mapping.derived_decl(p.derived, m, fail, where, line)
-  m.audit = mapping.audit_decl(p.audit, fail, where, line)
+  parse.refs(m, p.references, where, line, fail)
+  m.derived = parse.derived(p.derived, m, fail, where, line)
+  m.audit = parse.audit(p.audit, fail, where, line)
   m.check_names = p.check_names or {}
   decl.keys(m.check_names, decl.CHECK_NAMES, where .. ".check_names", line)
   m.from = p.from or def.ledger
@@ -176,38 +132,6 @@ function mapping.new(p, def, line)
   if m.streamed and m.audit then fail("audit", "`audit` runs set-based only") end
   m.migrated_decl, m.migrated_count_decl, m.fresh_decl = p.migrated, p.migrated_count, p.fresh
   return m
-end
-
---- `derived = {sql = [[SELECT <key>, … FROM …]], key = …}` (or the SQL alone; key defaults to
---- the source key): values that depend on the whole set (numbers unique across rows, the first
---- row of a group), computed once per run before the phase's first batch and read by the map,
---- the rules and their details as d.<column> (a row per source key, joined on the key).
-function mapping.derived_decl(v, m, fail, where, line)
-  if v == nil then return nil end
-  if type(v) == "string" then v = {sql = v} end
-  if type(v) ~= "table" or (type(v.sql) ~= "string" and type(v.sql) ~= "function") then
-    fail("derived", "derived must be SQL (or {sql = …, key = …}) returning the source key and the derived columns")
-  end
-  decl.keys(v, decl.DERIVED, where .. ".derived", line)
-  return {sql = v.sql, keys = v.key and list(v.key) or m.keys}
-end
-
---- `audit = {table = "audit_logs", row = {column = SQL, …}}`: one row per migrated row, written in
---- the batch's statement. Its SQL reads s (the source row as declared) and t (the target row as
---- written: inserted or updated).
-function mapping.audit_decl(v, fail, where, line)
-  if v == nil then return nil end
-  if type(v) ~= "table" or type(v.table) ~= "string" or type(v.row) ~= "table" or next(v.row) == nil then
-    fail("audit", "audit must be {table = \"…\", row = {column = SQL over s and t, …}}")
-  end
-  decl.keys(v, decl.AUDIT, where .. ".audit", line)
-  local cols = {}
-  for c, e in pairs(v.row) do
-    if type(c) ~= "string" or type(e) ~= "string" then fail("audit", "audit.row maps column names to SQL") end
-    cols[#cols + 1] = c
-  end
-  table.sort(cols)
-  return {table = v.table, columns = cols, row = v.row}
 end
 
 --- The derived values' SQL for this run (nil when the phase declares none).
@@ -388,7 +312,7 @@ function Mapped:phase(p)
     ph.pipe = function(ctx, rs, after, upto, limit) return require("mighost.mig_pipe").fetch(m, ctx, rs, after, upto, limit) end
     ph.after = function(ctx) return require("mighost.mig_pipe").after(m, ctx) end
   end
-  -- an SQL error names this declaration's line: mig_context.with_retry, for every phase's batch
+  -- an SQL error names this declaration's line: Run:with_retry (mig_run), for every phase's batch
   ph.batch = function(ctx, rows)
     if m.piped then return require("mighost.mig_pipe").batch(m, ctx, rows) end
     if m.streamed then return require("mighost.mig_stream").batch(m, ctx, rows) end

@@ -9,7 +9,7 @@ local sql = {}
 local qi = db.quote_ident
 
 local function set_of(ctx, m)
-  return ctx._run.sets[m.name] or error("phase " .. m.name .. ": its source set is not resolved", 0)
+  return ctx._run:set(m.name) or error("phase " .. m.name .. ": its source set is not resolved", 0)
 end
 
 --- True when the referenced table holds many times the rows of a batch (hashing it costs about a
@@ -81,7 +81,7 @@ local function rejects_select(m, rs, from)
     .. " WHERE s.__mig_rule IS NOT NULL"
 end
 
---- The phase's derived values (mapping.derived_decl) as a temporary table of this session,
+--- The phase's derived values (mig_mapping_decl.derived) as a temporary table of this session,
 --- computed once per run (a retried first batch computes them again); nil without any.
 function sql.derived_name(m) return "pg_temp." .. qi(("mig_derived_" .. m.name):sub(1, 63)) end
 

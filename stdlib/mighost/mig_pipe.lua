@@ -224,7 +224,7 @@ end
 
 --- One piped batch over the stage the fetch filled. Returns the target rows written.
 function pipe.batch(m, ctx, rows)
-  local rs = ctx._run.sets[m.name]
+  local rs = ctx._run:set(m.name)
   local stage = stage_name(m)
   local keys = {}
   for i, r in ipairs(m.rules) do

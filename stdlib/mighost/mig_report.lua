@@ -112,6 +112,11 @@ function report.result_line(r)
   io.stdout:flush()
 end
 
+--- The default report path of a run of migration `name`.
+function report.unique_path(name)
+  return string.format("reports/%s-%s.json", name, os.date("!%Y%m%dT%H%M%SZ"))
+end
+
 --- Writes the JSON report file (directories created). Returns the path, or nil after a warning.
 function report.write_file(path, r)
   local dir = path:match("^(.*)/[^/]*$")

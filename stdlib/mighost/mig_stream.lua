@@ -71,7 +71,7 @@ end
 
 --- One streamed batch: rows are the window's pending source rows. Returns target rows written.
 function stream.batch(m, ctx, rows)
-  local rs = ctx._run.sets[m.name]
+  local rs = ctx._run:set(m.name)
   local stage, rej = ensure_stage(m, ctx)
   local cols = {}
   for i, c in ipairs(m.columns) do cols[i] = c end

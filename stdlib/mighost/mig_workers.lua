@@ -1,14 +1,12 @@
 -- mighost.mig_workers: a phase in N threads (host/bind/worker.cpp). The main state splits the
 -- work (key-range parts of a keyset phase, or N claimers of a step phase), starts the workers,
 -- shows their progress, forwards a stop, and merges their results; each worker state runs the
--- same script, whose main() lands in worker_main below.
+-- same script, whose main() lands in workers.worker below.
 local log = require "mighost.log"
 local script = require "mighost.script"
 local sys = require "mighost.sys"
 local worker = require "mighost.worker"
 local json = require "mighost.mig_json"
-local context = require "mighost.mig_context"
-local phase = require "mighost.mig_phase"
 
 local workers = {}
 
@@ -27,7 +25,7 @@ local function run_pool(run, jobs, on_progress)
       if sum ~= last then on_progress(sum); last = sum end
       if pool:running() == 0 then break end
       if not stop_sent then
-        local reason = context.stop_reason(run)
+        local reason = run:stop_reason()
         if pool:failed() > 0 then
           log.warn("a worker failed: asking the others to stop at their next batch boundary")
           pool:stop()
@@ -41,7 +39,7 @@ local function run_pool(run, jobs, on_progress)
       sys.sleep(0.05)
     end
   end, function(e)
-    run.traceback = debug.traceback("", 2)
+    run:keep_traceback(debug.traceback("", 2), true)
     return e
   end)
   if not ok then
@@ -68,34 +66,22 @@ local function run_pool(run, jobs, on_progress)
   return decoded, failure
 end
 
-local function raise(run, failure)
+--- Raises the first failure of a phase's workers (after their results were merged).
+function workers.raise(run, failure)
   if not failure then return end
-  run.traceback = failure.traceback
+  run:keep_traceback(failure.traceback, true)
   error(failure.message, 0)
 end
 
-local function merge(run, ph, results, parts)
-  local status, reason = "done", nil
-  for _, r in ipairs(results) do
-    for name, n in pairs(r.written or {}) do run.written[name] = (run.written[name] or 0) + n end
-    run.rejects_n = run.rejects_n + (r.rejects or 0)
-    run.fixups_n = run.fixups_n + (r.fixups or 0)
-    run.done[ph.name] = (run.done[ph.name] or 0) + (r.done or 0)
-    if r.status == "stopped" then status, reason = "stopped", r.reason end
-    for _, p in ipairs(r.parts or {}) do
-      if parts then parts[p.index] = p.part end
-    end
-  end
-  return status, reason
-end
-
---- A keyset phase over `parts` with n threads (parts dealt round-robin).
-function workers.run_keyset(run, ph, rs, parts, n, on_progress)
+--- Jobs of a keyset phase over `parts` (dealt round-robin to n threads; those without a part are
+--- left out), or of a step phase (parts = nil: n claimers).
+local function jobs_of(run, ph, parts, n)
   local jobs = {}
   for w = 1, n do
-    jobs[w] = {phase = ph.name, run_id = run.run_id, sets = run.exported_sets, shared = run.ctx.shared,
-               parts = json.array()}
+    jobs[w] = {phase = ph.name, run_id = run:run_id(), sets = run.sets:export(), shared = run.ctx.shared,
+               parts = parts and json.array() or nil}
   end
+  if not parts then return jobs end
   local w = 0
   for i, p in ipairs(parts) do
     if not p.complete then
@@ -107,60 +93,66 @@ function workers.run_keyset(run, ph, rs, parts, n, on_progress)
   for _, j in ipairs(jobs) do
     if #j.parts > 0 then active[#active + 1] = j end
   end
-  if #active == 0 then return "done" end
-  log.info("phase %s: %d workers over %d key ranges", ph.name, #active, #parts)
-  local results, failure = run_pool(run, active, on_progress)
-  local status, reason = merge(run, ph, results, parts)
-  raise(run, failure)
-  return status, reason
+  return active
 end
 
---- A step phase with n threads, each calling the step until it finds nothing left.
-function workers.run_steps(run, ph, n, on_progress)
-  local jobs = {}
-  for w = 1, n do
-    jobs[w] = {phase = ph.name, run_id = run.run_id, sets = run.exported_sets, shared = run.ctx.shared}
+--- Runs a phase in n threads: a keyset phase over `parts`, a step phase (parts = nil) with n
+--- claimers each calling the step until it finds nothing left. Returns the workers' results (for
+--- PhaseRunner:merge) and the first failure (for workers.raise).
+function workers.run(run, ph, parts, n, on_progress)
+  local jobs = jobs_of(run, ph, parts, n)
+  if #jobs == 0 then return {}, nil end
+  if parts then
+    log.info("phase %s: %d workers over %d key ranges", ph.name, #jobs, #parts)
+  else
+    log.info("phase %s: %d workers", ph.name, n)
   end
-  log.info("phase %s: %d workers", ph.name, n)
-  local results, failure = run_pool(run, jobs, on_progress)
-  local status, reason = merge(run, ph, results, nil)
-  raise(run, failure)
-  return status, reason
+  return run_pool(run, jobs, on_progress)
 end
 
---- The worker side: `run` is prepared by migration.lua (options, connections, ctx); runs the job
---- and returns its result as JSON text.
-function workers.worker_main(run, job)
-  local def = run.def
+--- The worker side: runs the job in this thread's own Run (same options and connections) with a
+--- PhaseRunner of its own; returns its result as JSON text.
+local function worker_main(run, job)
   local ph
-  for _, p in ipairs(def.phases) do
+  for _, p in ipairs(run.def.phases) do
     if p.name == job.phase then ph = p end
   end
   if not ph then error("worker: the script has no phase '" .. tostring(job.phase) .. "'", 0) end
-  phase.resolve_all(run, job.sets or {})
-  local done, written, rejects, fixups = 0, {}, 0, 0
-  run.on_batch = function(_, set, got, n, tallies)
-    done = done + got
-    if set then written[set.name] = (written[set.name] or 0) + n end
-    for name, k in pairs(tallies.written) do written[name] = (written[name] or 0) + k end
-    rejects = rejects + tallies.rejects
-    fixups = fixups + tallies.fixups
-    worker.report(done)
-  end
+  run:resolve_sets(job.sets or {})
+  local runner = require("mighost.mig_phase").runner(run, worker.report)
   local status, reason = "done", nil
   local parts_out = json.array()
   if ph.step then
-    status, reason = phase.run_steps(run, ph)
+    status, reason = runner:run_steps(ph)
   else
-    local rs = run.sets[ph.name]
+    local rs = run:set(ph.name)
     for _, item in ipairs(job.parts) do
-      status, reason = phase.run_part(run, ph, rs, item.part, item.index)
+      status, reason = runner:run_part(ph, rs, item.part, item.index)
       parts_out[#parts_out + 1] = {index = item.index, part = item.part}
       if status == "stopped" then break end
     end
   end
-  return json.encode({status = status, reason = reason, done = done, written = written, rejects = rejects,
-                      fixups = fixups, parts = parts_out})
+  return json.encode({status = status, reason = reason, done = runner.done[ph.name] or 0, written = runner.written,
+                      rejects = runner.rejects, fixups = runner.fixups, parts = parts_out})
+end
+
+--- The main chunk of a worker thread (mighost.migration's main() lands here).
+function workers.worker(def, values, job_text)
+  local job = json.decode(job_text)
+  local index = worker.index()
+  local run = require("mighost.mig_run").new(def, values, {role = "worker " .. index, run_id = job.run_id,
+    shared = job.shared, worker = index, external_stop = worker.stopping})
+  -- An error comes back as data with the traceback of where it was raised (the host's own
+  -- traceback would point at the re-raise after the batch's rollback).
+  local ok, result = xpcall(function()
+    run:connect()
+    return worker_main(run, job)
+  end, run:handler())
+  run:close()
+  if not ok then
+    return json.encode({failed = true, error = log.mask(tostring(result)), traceback = run.traceback})
+  end
+  return result
 end
 
 return workers

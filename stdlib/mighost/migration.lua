@@ -7,11 +7,13 @@
 --
 -- The contract is ../shared/spec/README.md; the declaration API is documented in stdlib/README.md
 -- (## mighost.migration). This file validates the declaration, parses the script's options and
--- dispatches on the host's command (script.command) to the run (mig_run), verify / rollback
--- (mig_commands) or a worker thread (mig_workers).
+-- dispatches on the host's command (script.command) to the run (mig_lifecycle), verify / rollback
+-- (mig_commands) or a worker thread (mig_workers). stdlib/README.md ("The framework inside")
+-- draws how those modules divide the run's state.
 local script = require "mighost.script"
 local options = require "mighost.mig_options"
 local decl = require "mighost.mig_decl"
+local targets = require "mighost.mig_targets"
 
 local migration = {}
 local Migration = {}
@@ -249,109 +251,6 @@ local function normalise_preconditions(src, def)
   end
 end
 
---- The scratch schema's setup for reading target_ddl: the declared enums, and with alter_ddl
---- empty copies of the tables it changes (so a new table's foreign key to one of them locks
---- nothing while it is read).
-local function scratch_opts(def, conn)
-  return {enums = def.enums, copies = def.alter_ddl and require("mighost.mig_alter").copies(conn, def) or nil}
-end
-
---- target_compatible: the declared tables that exist have the declared columns and types, the
---- columns alter_ddl adds that exist have theirs, and each insert target has a unique index on
---- the key its rows are matched by. enum_compatible: the declared enums are absent or equal.
-local function target_precondition(def)
-  if def.enums then
-    def.preconditions[#def.preconditions + 1] = {name = "enum_compatible", check = function(ctx)
-      return require("mighost.mig_alter").enums_compatible(ctx.db, def.enums)
-    end}
-  end
-  if not def.target_ddl and not def.alter_ddl and #def.mapped == 0 then return end
-  def.preconditions[#def.preconditions + 1] = {name = "target_compatible", check = function(ctx)
-    if def.enums and not require("mighost.mig_alter").enums_compatible(ctx.db, def.enums) then
-      return false, "the declared enum types are not compatible (see enum_compatible)"
-    end
-    local ok, detail = true, "no declared target exists yet"
-    if def.target_ddl then
-      ok, detail = require("mighost.mig_ddl").compatible(ctx.db, def.target_ddl, scratch_opts(def, ctx.db),
-        def.target_columns == "exact")
-    end
-    if ok and def.alter_ddl then
-      local aok, adetail = require("mighost.mig_alter").compatible(ctx.db, require("mighost.mig_alter").inspect(ctx.db, def))
-      ok, detail = aok, aok and (detail .. "; " .. adetail) or adetail
-    end
-    for _, m in ipairs(def.mapped) do
-      local kok, kdetail = m:key_unique(ctx)
-      if not kok then return false, kdetail end
-    end
-    return ok, detail
-  end}
-end
-
---- The tables the declared phases write (their targets and audit tables): mig_ddl.setup defers
---- only their secondary indexes and foreign keys.
-local function loaded_tables(def)
-  local out = {}
-  for _, m in ipairs(def.mapped) do
-    out[m.target] = true
-    if m.audit then out[m.audit.table] = true end
-  end
-  return out
-end
-
---- setup creates the declared enums, target tables (mig_ddl.setup) and the columns alter_ddl
---- adds, then runs the script's setup; finalize adds the new tables' secondary indexes and
---- foreign keys before the script's own finalize. With alter_ddl, `online` (after the rows,
---- before finalize) and `switch` (in finalize, after the checks that do not need it) apply the
---- rest lock-safely (mig_alter).
-local CREATED = "~created_tables"   -- the key of mig_meta.runs.checkpoint that lists them
-
-local function wrap_ddl(src, def)
-  def.setup, def.finalize = src.setup, src.finalize
-  if not def.target_ddl and not def.alter_ddl and not def.enums then return end
-  local setup, finalize = src.setup, src.finalize
-  local alter = require "mighost.mig_alter"
-  local function info(ctx)
-    ctx._run.alter_info = ctx._run.alter_info or alter.inspect(ctx.db, def)
-    return ctx._run.alter_info
-  end
-  def.setup = function(ctx)
-    -- everything read before the first statement that locks an existing table, so that those
-    -- locks are held only from the new tables (a foreign key to an existing table) and the new
-    -- columns to the commit
-    if def.alter_ddl then info(ctx) end
-    alter.create_enums(ctx.db, def.enums)
-    local created = {}
-    if def.target_ddl then
-      created = require("mighost.mig_ddl").setup(ctx.db, def.target_ddl, scratch_opts(def, ctx.db), loaded_tables(def))
-    end
-    -- the tables this migration created, also in an earlier run that did not finish: the lint
-    -- judges statements on them as on a new table (nobody else uses it yet)
-    local cp = ctx._run.prev and type(ctx._run.prev.checkpoint) == "table" and ctx._run.prev.checkpoint[CREATED]
-    for _, t in ipairs(type(cp) == "table" and cp or {}) do
-      local seen = false
-      for _, c in ipairs(created) do seen = seen or c == t end
-      if not seen then created[#created + 1] = t end
-    end
-    ctx._run.created_tables = created
-    ctx.db:lint_new_tables(created)
-    if ctx.run_id and #created > 0 then
-      require("mighost.mig_ledger").set_phase_checkpoint(ctx.db, ctx.run_id, CREATED,
-        require("mighost.mig_json").array(created))
-    end
-    if def.alter_ddl then alter.setup(ctx.db, info(ctx)) end
-    if setup then setup(ctx) end
-  end
-  def.finalize = function(ctx)
-    if def.target_ddl then require("mighost.mig_ddl").complete(ctx.db, def.target_ddl, scratch_opts(def, ctx.db)) end
-    if finalize then finalize(ctx) end
-  end
-  if def.alter_ddl then
-    def.online = function(ctx, run) return alter.online(ctx.db, info(ctx), run) end
-    def.switch = function(ctx) alter.switch(ctx.db, info(ctx)) end
-    def.rollback_cleanup = function(ctx) alter.cleanup(ctx.db, info(ctx)) end
-  end
-end
-
 --- `enums = {name = {"LABEL", …}}`: enum types the migration needs (created when missing, refused
 --- when present with other labels).
 local function normalise_enums(src, def)
@@ -405,8 +304,8 @@ function migration.define(src)
   def.sets = list_of(src.sets, "sets")
   def.set_names, def.order = {}, {}
   normalise_phases(src, def)
-  wrap_ddl(src, def)
-  target_precondition(def)
+  targets.wrap_ddl(src, def)
+  targets.precondition(def)
   if def.backup_json then   -- after the script's own and target_compatible
     def.preconditions[#def.preconditions + 1] = {name = "backup_writable",
       check = function(ctx) return require("mighost.mig_backup").writable(ctx) end}
@@ -444,10 +343,10 @@ function Migration:main()
   end
   local worker = require "mighost.worker"
   local job = worker.job()
-  if job then return require("mighost.mig_run").worker(self, values, job) end
+  if job then return require("mighost.mig_workers").worker(self, values, job) end
   if script.command == "verify" then return require("mighost.mig_commands").verify(self, values) end
   if script.command == "rollback" then return require("mighost.mig_commands").rollback(self, values) end
-  return require("mighost.mig_run").run(self, values, given)
+  return require("mighost.mig_lifecycle").run(self, values)
 end
 
 return migration
