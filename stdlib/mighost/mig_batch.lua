@@ -45,6 +45,25 @@ function batch.keyset(run, ph, rs, part, index, after, want)
   return new(run, ph, {rs = rs, part = part, index = index, after = after, want = want})
 end
 
+--- The row counts of a part's keyset batches: --batch-size rows each when --batch-time is 0 (or
+--- --batch-size was given); otherwise doubled after each full batch that committed in under half
+--- of batch_time and halved (never below the start) after one that took over twice it, up to 64
+--- times the start. A batch of any size commits its rows with its checkpoint, so a stopped run
+--- resumes from the last committed key exactly as with fixed batches.
+function batch.sizer(run)
+  local start = run.values.batch_size
+  local target = (run.values.batch_time or 0) / 1000
+  local size = start
+  return {
+    want = function() return size end,
+    observe = function(got, seconds)
+      if target <= 0 then return end
+      if got >= size and seconds < target / 2 then size = math.min(size * 2, start * 64)
+      elseif seconds > target * 2 then size = math.max(start, math.floor(size / 2)) end
+    end,
+  }
+end
+
 --- A step batch: one call of ph.step.
 function batch.step(run, ph) return new(run, ph, {}) end
 
@@ -93,6 +112,7 @@ function Batch:run_keyset()
       end
       ctx:_set_phase(rs.name)
       self.window = rs:window(target, self.after, last, part.all_pending)
+      self.window.rows = self.got   -- how many pending rows it holds (the SQL may plan by it)
       ctx:_set_window(self.window)
       self.written = ph.batch(ctx, rows) or 0
       if type(self.written) ~= "number" then

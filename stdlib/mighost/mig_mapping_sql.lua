@@ -12,14 +12,15 @@ local function set_of(ctx, m)
   return ctx._run:set(m.name) or error("phase " .. m.name .. ": its source set is not resolved", 0)
 end
 
---- True when the referenced table holds many times the rows of a batch (hashing it costs about a
---- quarter of a per-row index probe per row): its key's index is then probed per row (a LATERAL
+--- True when the referenced table holds many times the rows of this batch (hashing it costs about
+--- a quarter of a per-row index probe per row): its key's index is then probed per row (a LATERAL
 --- subquery kept apart by OFFSET 0) instead of hashing the whole table for every batch, which on
---- a 50k-row table cost more than the batch's own insert.
+--- a 50k-row table cost more than a 5000-row batch's own insert. Batches that grew (batch_time)
+--- switch to the hash once they are large enough.
 local function probe_per_row(ctx, r)
   r.rows = r.rows or tonumber(ctx.db:scalar("SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = to_regclass($1)",
     schema.qualify(r.table))) or 0
-  return r.rows > 4 * (ctx.options.batch_size or 0)
+  return r.rows > 4 * ((ctx.window and ctx.window.rows) or ctx.options.batch_size or 0)
 end
 
 --- The join that finds the key of reference rule r equal to `value` (alias a).

@@ -59,15 +59,18 @@ function PhaseRunner:run_part(ph, rs, part, index)
   local run = self.run
   local after = part.last or part.lo
   if part.complete then return "done" end
+  local sizer = batch.sizer(run)
   while true do
     local reason = run:stop_reason()
     if reason then return "stopped", reason end
-    local want = run.values.batch_size
+    local want = sizer.want()
     if self.budget then
       want = math.min(want, self.budget.left)
       if want <= 0 then return "limit" end
     end
+    local t0 = sys.now()
     local b = batch.keyset(run, ph, rs, part, index, after, want):run_keyset()
+    sizer.observe(b.got, sys.now() - t0)
     for k, v in pairs(b.new_part) do part[k] = v end
     after = part.last
     if b.got > 0 then
