@@ -7,8 +7,9 @@
 --   fixups_logged         every reference the migration nulled has its fixup row
 --   rejects_valid         every reject's reason is the first rule that holds for its row
 -- The first four are counted in ONE pass over the source (hash joins with the target, the
--- rejects, the referenced tables and the fixups), taken when the first of them runs; the pass's
--- time is that check's duration. A script renames one with `check_names = {values = "…"}`. Also:
+-- rejects, the referenced tables and the fixups), which also gives counts.<set>.migrated: it is
+-- taken with the run's counts, just before the checks, in the same transaction. A script renames
+-- one with `check_names = {values = "…"}`. Also:
 -- `<set>_<table>_values` per target of `also` (queues aside), and `<set>_accounted` per set of
 -- `sets` that says when its rows are migrated. Phases with an in-place target, derived values or a
 -- reference with a fallback get the same checks one query each (mig_gencheck_each).
@@ -105,20 +106,31 @@ local function pass_sql(m, ctx)
     end
   end
   local function count(cond) return "count(*) FILTER (WHERE " .. cond .. ")" end
-  return "SELECT " .. count("NOT (" .. migrated .. ") AND rj.source_key IS NULL") .. " AS accounted, "
+  return "SELECT now()::text AS taken_in, " .. count(migrated) .. " AS migrated, "
+    .. count("NOT (" .. migrated .. ") AND rj.source_key IS NULL") .. " AS accounted, "
     .. count(migrated .. " AND rj.source_key IS NOT NULL") .. " AS double, "
     .. (m.update and "0" or count(migrated .. " AND " .. differs(m, ctx, e, refs))) .. " AS values, "
     .. (#unlogged > 0 and count(migrated .. " AND (" .. table.concat(unlogged, " OR ") .. ")") or "0") .. " AS fixups"
     .. " FROM (" .. m.source_sql .. ") s" .. table.concat(joins)
 end
 
---- The counts of the pass, taken once per run (ctx) and phase.
-local function pass(m)
-  local taken = setmetatable({}, {__mode = "k"})
-  return function(ctx, what)
-    if not taken[ctx] then taken[ctx] = ctx.db:query(pass_sql(m, ctx))[1] end
-    return taken[ctx][what]
+--- True when m's generated checks are counted in the one pass (and so is counts.<set>.migrated).
+function gen.one_pass(m)
+  return m.from == m.def.ledger and not m.update and not gen.needs_each(m)
+end
+
+local taken = setmetatable({}, {__mode = "k"})   -- [m] = {ctx, the pass's row}
+
+--- Count `what` of m's one pass (migrated, accounted, double, values, fixups), taken once per run
+--- (ctx), phase and transaction: the run's counts and its checks, which follow them in the same
+--- transaction, read the same pass; a later transaction (after a rolled-back finalize) takes it again.
+function gen.pass_count(m, ctx, what)
+  local t = taken[m]
+  if not (t and t.ctx == ctx and t.row.taken_in == ctx.db:scalar("SELECT now()::text")) then
+    t = {ctx = ctx, row = ctx.db:query(pass_sql(m, ctx))[1]}
+    taken[m] = t
   end
+  return t.row[what]
 end
 
 --- `<set>_<table>_values` of a target of `also`: its rows, for the source rows whose main target
@@ -191,14 +203,14 @@ function gen.checks(list)
   for _, m in ipairs(list) do
     if m.from == m.def.ledger and gen.needs_each(m) then
       for _, c in ipairs(require("mighost.mig_gencheck_each").of(m, single)) do out[#out + 1] = c end
-    elseif m.from == m.def.ledger then
-      local n, counts = m.check_names, pass(m)
+    elseif gen.one_pass(m) then
+      local n = m.check_names
       local function name(kind, plain) return n[kind] or (single and plain) or (m.name .. "_" .. plain) end
       -- what: the pass's count it reads (nil: its own query); kind: its check_names key (false: skipped)
       local function add(c, what, kind)
         if n[kind or (what == "double" and "no_double_resolution") or what] == false then return end
         c.generated = m.line
-        if what then c.fn = function(ctx) return counts(ctx, what) end end
+        if what then c.fn = function(ctx) return gen.pass_count(m, ctx, what) end end
         out[#out + 1] = c
       end
       add({name = n.accounted or (m.name .. "_accounted"), needs = "complete"}, "accounted")
