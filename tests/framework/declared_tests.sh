@@ -224,3 +224,25 @@ test_26_declared_in_place() {
   declared inplace "$u" --dry-run
   expect "in place, dry run: exit 0, the catalog unchanged (no enum, column, table or index)" eq "$?|$(catalog_fp "$u")" "0|$before"
 }
+
+test_27_batches_grow() {
+  local u v w
+  u=$(newdb fw_grow); v=$(newdb fw_grow_fixed); w=$(newdb fw_grow_limit)
+  # 1h: every batch commits in under half of it, so each full batch doubles the next one
+  declared items "$u" --batch-time 1h
+  expect "grown: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  expect "grown: batches of 50, 100, 200, then the rest" eq "$(grep '^PROGRESS items' out.txt | cut -d' ' -f3 | tr '\n' ' ')" \
+    "50/604 150/604 350/604 604/604 "
+  declared items "$v" --batch-size 50 --batch-time 1h
+  expect "--batch-size given: every batch of that size" eq "$(grep -c '^PROGRESS items' out.txt)" 13
+  declared items "$w" --batch-time 0
+  expect "--batch-time 0: the declared size" eq "$(grep -c '^PROGRESS items' out.txt)" 13
+  expect "grown = fixed: rows, rejects, fixups" eq "$(declared_state "$u")" "$(declared_state "$v")"
+  u=$(newdb fw_grow_resume)
+  declared items "$u" --batch-time 1h --limit 120
+  expect "grown, --limit 120: partial after 50 + 70 rows" eq "$?|$(grep '^PROGRESS items' out.txt | cut -d' ' -f3 | tr '\n' ' ')" \
+    "0|50/604 120/604 "
+  declared items "$u" --batch-time 1h
+  expect "grown, resumed: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  expect "grown, stopped and resumed = one run" eq "$(declared_state "$u")" "$(declared_state "$v")"
+}

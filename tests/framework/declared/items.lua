@@ -15,7 +15,8 @@ local m = migration.define {
   name = "declared",
   description = "items -> stock_d, declared",
   options = {stream = {type = "bool", help = "run the phase streamed"},
-             lua_label = {type = "bool", help = "map label with a Lua function"}},
+             lua_label = {type = "bool", help = "map label with a Lua function"},
+             batch_size = {default = 50}},   -- small, so that grown batches show
   target_ddl = [[
     CREATE TABLE stock_d (n serial PRIMARY KEY, item_id text NOT NULL UNIQUE,
       quantity integer NOT NULL CHECK (quantity >= 0), price numeric(12,2) NOT NULL, owner_id integer,
