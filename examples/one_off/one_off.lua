@@ -1,7 +1,8 @@
 -- The tutorial's second step (stdlib/README.md, "Declared phases"): a one-off copy of a legacy
 -- table into a new one, written as a declaration. The framework writes every statement: one per
--- batch of 5000 orders, the rejects and fixups inside it, the table's indexes and foreign key
--- after the rows, and the checks that follow from the mapping.
+-- batch (5000 orders at first, doubled while batches commit quickly: --batch-time), the rejects
+-- and fixups inside it, the table's indexes and foreign key after the rows, and the checks that
+-- follow from the mapping.
 --
 --   mighost run examples/one_off/one_off.lua --sandbox --fixture examples/one_off/small.sql
 --
