@@ -109,7 +109,7 @@ end
 local VALIDATION = setmetatable({}, {__tostring = function() return "(validation failed)" end})
 
 --- The checks of the finalize transaction: with a switch (alter_ddl), its ACCESS EXCLUSIVE locks
---- are held only for the checks that need finalize.
+--- are held only for the checks that need finalize (the report's lists are spooled before it).
 function Lifecycle:finalize_checks()
   local run, out = self.run, self.out
   if not run.def.switch then
@@ -118,7 +118,10 @@ function Lifecycle:finalize_checks()
   end
   local later = function(c) return c.needs == "finalize" end
   local first, failed = checks.run(run, {finalized = true, filter = function(c) return not later(c) end}, out.counts)
-  if failed == 0 then run.def.switch(run.ctx) end
+  if failed == 0 then
+    out:take_lists(run.ledger, run.def)
+    run.def.switch(run.ctx)
+  end
   local rest, failed2 = checks.run(run, {finalized = true, filter = later}, out.counts)
   for _, c in ipairs(rest) do first[#first + 1] = c end
   out:set_checks(first, failed + failed2)
@@ -154,7 +157,7 @@ function Lifecycle:finalize()
   if ok then return end
   runner:add_written(fin.written, -1)
   if err ~= VALIDATION then error(err, 0) end
-  out.status = "validation_failed"
+  out.status, out.lists = "validation_failed", false   -- lists spooled in the rolled-back transaction
   out.message = string.format("%d check(s) failed: the finalize step was rolled back", out.checks_failed)
   log.error("%s%s", run:prefix(), out.message)
   run.conn:tx(function()

@@ -17,7 +17,8 @@ outcome.EXIT = {ok = 0, partial = 0, stopped = 0, error = 1, refused = 2, valida
 ---   t0 (sys.now() at the start), started_at (UTC text), durations {total, setup, backup,
 ---   phases = {name = s}, online, finalize, checks}
 ---   preconditions, checks (JSON arrays), checks_failed, counts (set -> counts)
----   backup (the file / JSON backup taken), rejects, fixups (mig_spool lists), locks
+---   backup (the file / JSON backup taken), rejects, fixups (mig_spool lists; lists: spooled in the
+---   current transaction, cleared by the lifecycle when that transaction rolls back), locks
 ---   report_path, sha (the script's sha256)
 local Outcome = {}
 Outcome.__index = Outcome
@@ -49,10 +50,25 @@ end
 
 function Outcome:elapsed() return sys.now() - self.t0 end
 
---- Records the end of the run in the ledger (checks, counts, status), in the caller's transaction;
---- the report's rejects and fixups are spooled from mig_meta there.
-function Outcome:record(ledger, def)
+--- Removes the spool files of the report's lists (once written, or when taken again).
+function Outcome:remove_lists()
+  for _, sp in ipairs({self.rejects or false, self.fixups or false}) do
+    if spool.is(sp) then sp:remove() end
+  end
+end
+
+--- Spools the report's rejects and fixups from mig_meta, in the caller's transaction (`lists`:
+--- already spooled there, e.g. before a switch takes its locks).
+function Outcome:take_lists(ledger, def)
+  self:remove_lists()   -- taken again: the earlier files go
   self.rejects, self.fixups = spool.take(ledger.conn, def.name)
+  self.lists = true
+end
+
+--- Records the end of the run in the ledger (checks, counts, status), in the caller's transaction,
+--- and spools the report's lists there unless they already are.
+function Outcome:record(ledger, def)
+  if not self.lists then self:take_lists(ledger, def) end
   self.durations.total = self:elapsed()
   ledger:record_checks(self.checks)
   ledger:finish(self.status, report.counts_json(self.counts, def.order), self.durations, self.message)
@@ -87,9 +103,7 @@ function Outcome:conclude(run)
              extra = run.ctx and run.ctx:_report_fields()}
   r.report_path = report.write_file(self.report_path, r)
   report.summary(r)
-  for _, sp in ipairs({self.rejects or false, self.fixups or false}) do
-    if spool.is(sp) then sp:remove() end
-  end
+  self:remove_lists()
   report.result_line(r)
   return outcome.EXIT[self.status] or 1
 end
