@@ -248,8 +248,9 @@ function Lifecycle:locked()
   end
   out:add_precondition("lock", true, "advisory lock mighost:" .. name .. " taken")
   run.conn:track_locks()   -- the lock report: every table that exists before the run changes anything
+  -- before mig_meta is read: a role that may not read it is refused by `privileges`, not an error
+  if not self:preconditions(true) then return self:refuse(out.refusal, true) end
   self:script_changed()
-  if not out.refusal and not self:preconditions(true) then return self:refuse(out.refusal, true) end
   if run.dry_run then self:with_rollback(function() self:body() end) else self:body() end
 end
 
