@@ -80,7 +80,7 @@ function Lifecycle:one_precondition(p)
 end
 
 --- Runs the preconditions (`early`: only those marked early = true, checked right after the lock
---- and before mig_meta is touched, so that their refusal writes nothing; else the others) in a
+--- and before mig_meta is read, so that their refusal writes nothing; else the others) in a
 --- transaction that is rolled back. Returns true when none refuses.
 function Lifecycle:preconditions(early)
   local ok_all = true
