@@ -112,6 +112,49 @@ nlohmann::json snapshot(pg::connection& c, const snapshot_options& o)
   }
 }
 
+namespace {
+
+std::string join(const std::vector<std::string>& facts, std::string out)
+{
+  for (std::size_t i = 0; i < facts.size(); ++i) out += (i ? "; " : "") + facts[i];
+  return out;
+}
+
+/// What is wrong with one table's data file, in one line ("" when it matches its manifest entry).
+std::string verify_file(const std::string& dir, const nlohmann::json& t, compression comp)
+{
+  std::string file = t.value("file", "");
+  std::string sha = t.value("sha256", "");
+  std::vector<std::string> facts;
+  try {
+    file_source src(dir + "/" + file, comp);
+    long long rows = 0;
+    std::string_view chunk;
+    while (src.next(chunk)) rows += std::count(chunk.begin(), chunk.end(), '\n');
+    std::string digest = src.digest();
+    if (digest != sha) facts.push_back("sha256 " + digest + " does not match the manifest's " + sha);
+    if (src.bytes_on_disk() != t.value("bytes", std::uint64_t{0}))
+      facts.push_back(std::to_string(src.bytes_on_disk()) + " bytes, the manifest says " +
+                      std::to_string(t.value("bytes", std::uint64_t{0})));
+    if (rows != t.value("rows", -1LL))
+      facts.push_back(std::to_string(rows) + " rows, the manifest says " + std::to_string(t.value("rows", -1LL)));
+  } catch (const backup_error& e) {
+    if (e.error_kind() != backup_error::kind::corrupt) return e.what();
+    // Damaged compressed data: say whether the bytes still match the manifest's hash.
+    facts.push_back(e.what());
+    file_source raw(dir + "/" + file, compression::none);
+    std::string_view chunk;
+    while (raw.next(chunk)) {}
+    if (raw.digest() != sha) facts.push_back("sha256 " + raw.digest() + " does not match the manifest's " + sha);
+    return join(facts, "");
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return facts.empty() ? std::string() : join(facts, file + ": ");
+}
+
+} // namespace
+
 verify_report verify(const std::string& dir)
 {
   verify_report rep;
@@ -129,34 +172,8 @@ verify_report verify(const std::string& dir)
   }
   compression comp = parse_compression(m.value("compression", "none"));
   for (const auto& t : m.value("tables", nlohmann::json::array())) {
-    std::string file = t.value("file", "");
-    try {
-      file_source src(dir + "/" + file, comp);
-      long long rows = 0;
-      std::string_view chunk;
-      while (src.next(chunk)) rows += std::count(chunk.begin(), chunk.end(), '\n');
-      std::string digest = src.digest();
-      if (digest != t.value("sha256", ""))
-        problem(file + ": sha256 " + digest + " does not match the manifest's " + t.value("sha256", ""));
-      if (src.bytes_on_disk() != t.value("bytes", std::uint64_t{0}))
-        problem(file + ": " + std::to_string(src.bytes_on_disk()) + " bytes, the manifest says " +
-                std::to_string(t.value("bytes", std::uint64_t{0})));
-      if (rows != t.value("rows", -1LL))
-        problem(file + ": " + std::to_string(rows) + " rows, the manifest says " +
-                std::to_string(t.value("rows", -1LL)));
-    } catch (const backup_error& e) {
-      problem(std::string(e.what()));
-      if (e.error_kind() != backup_error::kind::corrupt) continue;
-      // Damaged compressed data: say whether the bytes still match the manifest's hash.
-      file_source raw(dir + "/" + file, compression::none);
-      std::string_view chunk;
-      while (raw.next(chunk)) {}
-      std::string digest = raw.digest();
-      if (digest != t.value("sha256", ""))
-        problem(file + ": sha256 " + digest + " does not match the manifest's " + t.value("sha256", ""));
-    } catch (const std::exception& e) {
-      problem(std::string(e.what()));
-    }
+    std::string p = verify_file(dir, t, comp);
+    if (!p.empty()) problem(p);
   }
   return rep;
 }

@@ -3,6 +3,7 @@
 
 #include "lua/barrier.hpp"
 #include "mighost_version.hpp"
+#include "util/private_file.hpp"
 
 #include <openssl/evp.h>
 
@@ -127,6 +128,21 @@ int sys_mkdir_p(lua_State* L)
   return 1;
 }
 
+/// sys.create_private(path): an empty file only its owner can read (true, or nil + message).
+int sys_create_private(lua_State* L)
+{
+  std::string path = luaL_checkstring(L, 1);
+  try {
+    util::create_private_file(path);
+  } catch (const std::exception& e) {
+    lua_pushnil(L);
+    lua_pushstring(L, e.what());
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 int sys_exists(lua_State* L)
 {
   struct stat st;
@@ -182,6 +198,7 @@ int open_sys(lua_State* L)
     {"now", sys_now},         {"time", sys_time},           {"sleep", sys_sleep},
     {"isatty", sys_isatty},   {"interrupted", sys_interrupted}, {"sha256", sys_sha256},
     {"sha256_file", sys_sha256_file}, {"mkdir_p", sys_mkdir_p}, {"exists", sys_exists},
+    {"create_private", sys_create_private},
     {"getpid", sys_getpid},   {"hostname", sys_hostname},   {"write", sys_write},
     {"ewrite", sys_ewrite},   {"defer_interrupts", sys_defer_interrupts}, {nullptr, nullptr}};
   lua_newtable(L);

@@ -3,6 +3,7 @@
 
 #include "backup/backup.hpp"
 #include "pg/conninfo.hpp"
+#include "pg/error.hpp"
 
 #include <cstdio>
 #include <sys/stat.h>
@@ -63,6 +64,11 @@ public:
       return exit_code::ok;
     } catch (const backup::backup_error& e) {
       return backup_exit_code(e);
+    } catch (const pg::sql_error& e) {
+      // e.g. a garbled row the server refused: say which backup, and that the one transaction rolled back
+      std::fprintf(stderr, "mighost: restore from %s failed, nothing was committed: %s\n", m_source.c_str(),
+                   pg::mask_password(e.what()).c_str());
+      return exit_code::error;
     }
   }
 

@@ -1,5 +1,7 @@
 #include "cli/junit.hpp"
 
+#include "util/private_file.hpp"
+
 #include <fstream>
 #include <stdexcept>
 
@@ -34,6 +36,11 @@ int junit_report::failures() const noexcept
 
 void junit_report::write(const std::string& path, const std::string& suite) const
 {
+  try {
+    util::create_private_file(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("--junit: ") + e.what());
+  }
   std::ofstream out(path);
   if (!out) throw std::runtime_error("--junit: cannot write " + path);
   double total = 0;

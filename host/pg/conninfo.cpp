@@ -12,10 +12,18 @@ std::string mask_password(const std::string& text)
   // URL userinfo: scheme://user:secret@host
   static const std::regex url_pw(R"(((?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@)",
                                  std::regex::icase);
-  // key=value form and URL query parameter: password=secret, password='s e c'
-  static const std::regex kv_pw(R"((\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]*))",
+  // A value that is already the mask, followed by punctuation and a space or the end, is left
+  // alone: messages that quote a masked conninfo are masked again ("… password=***: connection to
+  // server …"), and the ':' would otherwise be taken for part of the value.
+  static const std::string masked = R"(\*\*\*(?=[:;,.)]?(?:\s|&|$)))";
+  // URL query parameter: ?password=secret&... (the value ends at the next '&').
+  static const std::regex query_pw("([?&]password=)(" + masked + R"(|[^&\s#]*))", std::regex::icase);
+  // key=value form: password=secret, password='s e c', password=a\ b (an unquoted value runs to
+  // the next unescaped space).
+  static const std::regex kv_pw(R"((\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|)" + masked + R"(|(?:[^\s\\]|\\.)*))",
                                 std::regex::icase);
   std::string out = std::regex_replace(text, url_pw, "$1***@");
+  out = std::regex_replace(out, query_pw, "$1***");
   return std::regex_replace(out, kv_pw, "$1***");
 }
 

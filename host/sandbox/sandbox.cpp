@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <pwd.h>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -118,6 +119,15 @@ std::string failure_text(const std::string& what, const std::vector<std::string>
   std::string msg = what + " failed (" + res.status_text() + "): " + format_command(argv);
   std::string detail = tail_lines(res.err.empty() ? res.out : res.err);
   return detail.empty() ? msg : msg + "\n" + detail;
+}
+
+/// The first error of a psql run with VERBOSITY=verbose ("psql:FILE:LINE: ERROR:  42P01: text") as
+/// "FILE:LINE: ERROR 42P01: text"; empty when there is none.
+std::string first_psql_error(const std::string& err) {
+  static const std::regex line(R"(psql:(.*?:[0-9]+): (ERROR|FATAL):\s+([0-9A-Z]{5}): ([^\n]*))");
+  std::smatch m;
+  if (!std::regex_search(err, m, line)) return {};
+  return m[1].str() + ": " + m[2].str() + " " + m[3].str() + ": " + m[4].str();
 }
 
 }  // namespace
@@ -291,7 +301,14 @@ void cluster::load_fixture(const std::string& path, const std::string& database)
   if (::access(path.c_str(), R_OK) != 0) {
     throw sandbox_error("fixture " + path + " is not readable: " + std::strerror(errno));
   }
-  run_psql({"-f", path}, database, "loading fixture " + path + " with psql");
+  try {
+    run_psql({"-v", "VERBOSITY=verbose", "-f", path}, database, "loading fixture " + path + " with psql");
+  } catch (const sandbox_error& e) {
+    // first the statement that failed, where and why; then psql's command line and output
+    std::string first = first_psql_error(e.what());
+    if (first.empty()) throw;
+    throw sandbox_error("fixture " + first + "\n" + e.what());
+  }
 }
 
 void cluster::create_database(const std::string& name, const std::string& template_db) {

@@ -80,7 +80,7 @@ function Lifecycle:one_precondition(p)
 end
 
 --- Runs the preconditions (`early`: only those marked early = true, checked right after the lock
---- and before mig_meta is touched, so that their refusal writes nothing; else the others) in a
+--- and before mig_meta is read, so that their refusal writes nothing; else the others) in a
 --- transaction that is rolled back. Returns true when none refuses.
 function Lifecycle:preconditions(early)
   local ok_all = true
@@ -251,8 +251,9 @@ function Lifecycle:locked()
   end
   out:add_precondition("lock", true, "advisory lock mighost:" .. name .. " taken")
   run.conn:track_locks()   -- the lock report: every table that exists before the run changes anything
+  -- before mig_meta is read: a role that may not read it is refused by `privileges`, not an error
+  if not self:preconditions(true) then return self:refuse(out.refusal, true) end
   self:script_changed()
-  if not out.refusal and not self:preconditions(true) then return self:refuse(out.refusal, true) end
   if run.dry_run then self:with_rollback(function() self:body() end) else self:body() end
 end
 

@@ -146,7 +146,9 @@ function report.write_file(path, r)
       obj[k] = "@@mighost-spool:" .. k .. "@@"
     end
   end
-  local f, err = io.open(path, "w")
+  -- private: a report lists rejected rows and their values
+  local f, err = sys.create_private(path)
+  if f then f, err = io.open(path, "w") end
   if not f then
     log.warn("cannot write the report %s: %s", path, tostring(err))
     for _, sp in ipairs(spooled) do sp:remove() end

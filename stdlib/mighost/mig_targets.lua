@@ -86,7 +86,9 @@ function targets.wrap_ddl(src, def)
       for _, c in ipairs(created) do seen = seen or c == t end
       if not seen then created[#created + 1] = t end
     end
-    ctx.db:lint_new_tables(created)
+    local quoted = {}   -- catalog names: to_regclass reads SQL, so each is quoted
+    for i, t in ipairs(created) do quoted[i] = require("mighost.db").quote_ident(t) end
+    ctx.db:lint_new_tables(quoted)
     if ctx.run_id and #created > 0 then
       ctx._run.ledger:set_phase_checkpoint(CREATED, require("mighost.mig_json").array(created))
     end

@@ -307,6 +307,9 @@ function migration.define(src)
   normalise_phases(src, def)
   targets.wrap_ddl(src, def)
   targets.precondition(def)
+  -- early: a role that may not create mig_meta is refused before anything is read or written
+  def.preconditions[#def.preconditions + 1] = {name = "privileges", early = true,
+    check = function(ctx) return require("mighost.mig_privileges").check(ctx, def) end}
   if def.backup_json then   -- after the script's own and target_compatible
     def.preconditions[#def.preconditions + 1] = {name = "backup_writable",
       check = function(ctx) return require("mighost.mig_backup").writable(ctx) end}

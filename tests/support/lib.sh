@@ -74,6 +74,12 @@ wait_for() {
   return 1
 }
 
+role_url() {  # role_url URL ROLE [PASSWORD]: URL (a sandbox's, user mighost) for another role
+  local pw=
+  [ -n "${3:-}" ] && pw=:$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$3")
+  echo "${1/mighost@/$2$pw@}"
+}
+
 # start_sandbox: a `mighost sandbox` for the whole file, stopped (and WORK removed) on exit.
 # Needs MIGHOST and WORK; sets URL. Fails the file when the sandbox does not start.
 start_sandbox() {
