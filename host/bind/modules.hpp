@@ -26,6 +26,7 @@ struct script_info
   std::string db;                 ///< --db, or ""
   script_command command = script_command::run;
   bool read_only = false;  ///< every session the script opens is read-only (verify)
+  bool throwaway_db = false;  ///< `db` is a sandbox removed when mighost ends
 };
 
 int open_db(lua_State* L);

@@ -105,6 +105,8 @@ int open_script(lua_State* L)
     lua_setfield(L, -2, "command");
     lua_pushboolean(L, info->read_only);
     lua_setfield(L, -2, "read_only");
+    lua_pushboolean(L, info->throwaway_db);
+    lua_setfield(L, -2, "throwaway_db");
     lua_createtable(L, static_cast<int>(info->args.size()), 0);
     for (std::size_t i = 0; i < info->args.size(); ++i) {
       lua_pushlstring(L, info->args[i].data(), info->args[i].size());

@@ -1,6 +1,9 @@
 // `mighost run SCRIPT`: one Lua script, on --db or on a throwaway sandbox.
 #include "cli/command.hpp"
+#include "cli/flags.hpp"
 #include "cli/script_runner.hpp"
+
+#include <algorithm>
 
 namespace mighost::cli {
 
@@ -24,14 +27,19 @@ public:
       ->check(CLI::ExistingFile)
       ->allow_extra_args(false);  // one file per --fixture: later words belong to the script
     sub.add_flag("--keep-sandbox", m_opts.keep_sandbox, "leave the sandbox's data directory (debugging)");
+    // mighost test's runs: --db is a sandbox that is gone when the test ends (no resume hint)
+    sub.add_flag("--throwaway-db", m_opts.throwaway_db)->group("");
     add_log_options(sub, global);
     sub.allow_extras();  // the script's own options and arguments
     sub.footer("Arguments after SCRIPT that mighost does not know are passed to the script\n"
-               "(require \"mighost.script\").args; `--` passes everything after it verbatim.");
+               "(require \"mighost.script\").args; `--` passes everything after it verbatim. An unknown\n"
+               "flag before SCRIPT, or one a letter or two away from a flag above, is refused (exit 64).");
   }
 
   int run(CLI::App& sub, global_options& global) override
   {
+    auto at = std::find(global.args.begin(), global.args.end(), name());
+    check_host_flags(sub, {at == global.args.end() ? at : at + 1, global.args.end()});
     if (m_help && m_opts.script.empty()) {
       std::printf("%s", sub.help().c_str());
       return exit_code::ok;
@@ -43,6 +51,7 @@ public:
     check_db_flag("--db", m_opts.db);
     if (m_opts.sandbox && !m_opts.db.empty()) throw usage_error{"--sandbox: cannot be combined with --db"};
     if (!m_opts.fixtures.empty() && !m_opts.sandbox) throw usage_error{"--fixture: needs --sandbox"};
+    m_opts.throwaway_db = m_opts.throwaway_db || m_opts.sandbox;
     return run_script(m_opts);
   }
 

@@ -109,7 +109,7 @@ private:
 
   std::vector<std::string> run_args(const std::string& db, std::vector<std::string> extra = {}) const
   {
-    std::vector<std::string> a{"run", m_script, "--db", db};
+    std::vector<std::string> a{"run", m_script, "--db", db, "--throwaway-db"};
     a.insert(a.end(), extra.begin(), extra.end());
     a.insert(a.end(), m_args.begin(), m_args.end());
     return a;

@@ -26,6 +26,7 @@ struct global_options
   std::string log_level = "info";
   std::string log_file;
   std::vector<std::string> passthrough;  ///< arguments after `--`
+  std::vector<std::string> args;         ///< the command line before `--`, in order
 };
 
 /// One subcommand: declares its options on `sub`, then runs if it was the one parsed.

@@ -53,6 +53,7 @@ int main_impl(int argc, char** argv)
   help->add_option("command", topic, "a command name");
 
   std::vector<std::string> args = split_passthrough(argc, argv, global.passthrough);
+  global.args.assign(args.rbegin(), args.rend());
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp&) {

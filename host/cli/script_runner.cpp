@@ -70,7 +70,7 @@ private:
 
 int run_in_state(const run_options& opts, const std::string& db)
 {
-  bind::script_info info{opts.script, opts.script_args, db, opts.command, opts.read_only};
+  bind::script_info info{opts.script, opts.script_args, db, opts.command, opts.read_only, opts.throwaway_db};
   lua::state L;
   bind::prepare_state(L, info);
   lua::call_status st = lua::load_file(L, opts.script);

@@ -16,6 +16,7 @@ struct run_options
   bool sandbox = false;
   std::vector<std::string> fixtures;
   bool keep_sandbox = false;
+  bool throwaway_db = false;  ///< the database is removed when mighost ends (`script.throwaway_db`)
   bind::script_command command = bind::script_command::run;  ///< `script.command`
   bool read_only = false;  ///< every session the script opens is read-only (`script.read_only`)
 };

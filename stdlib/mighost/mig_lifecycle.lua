@@ -220,7 +220,7 @@ function Lifecycle:body()
   if stopped then
     local hint = run.stop_file and sys.exists(run.stop_file) and (" (remove " .. run.stop_file .. " first)") or ""
     run.ctx:say("Stopped at a batch boundary (%s); every finished batch is committed.", stopped)
-    run.ctx:say("Resume with: %s%s", run:resume_command(), hint)
+    run.ctx:say("%s%s", run:resume_hint(), script.throwaway_db and "" or hint)
   end
 end
 
@@ -287,7 +287,7 @@ function Lifecycle:on_error(err)
     pcall(function() out.rejects, out.fixups = require("mighost.mig_spool").take(run.conn, run.def.name) end)
   end
   if run.conn and run:run_id() then
-    io.stdout:write(run:prefix(), "The open batch was rolled back. Resume with: ", run:resume_command(), "\n")
+    io.stdout:write(run:prefix(), "The open batch was rolled back. ", run:resume_hint(), "\n")
   end
 end
 

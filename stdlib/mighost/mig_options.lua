@@ -13,12 +13,19 @@ function options.flag(name, spec)
   return (spec and spec.flag) or ("--" .. name:gsub("_", "-"))
 end
 
---- Milliseconds of a duration text ("5s", "250ms", "2min", "1h", "0"; a bare number is ms).
+local UNITS = {ms = 1, s = 1000, sec = 1000, min = 60000, m = 60000, h = 3600000}
+
+--- Milliseconds of a duration text ("5s", "250ms", "2min", "1h", "0"), or nil and why not. Only
+--- zero may go without a unit: "5" could mean 5 ms (PostgreSQL's lock_timeout) or 5 s.
 function options.parse_duration(text)
   local n, unit = tostring(text):match("^%s*(%d+%.?%d*)%s*(%a*)%s*$")
-  if not n then return nil end
-  local scale = ({[""] = 1, ms = 1, s = 1000, sec = 1000, min = 60000, m = 60000, h = 3600000})[unit]
-  if not scale then return nil end
+  if not n then return nil, "expected a duration like 5s, 250ms, 2min or 0, got '" .. tostring(text) .. "'" end
+  if unit == "" then
+    if tonumber(n) == 0 then return 0 end
+    return nil, string.format("'%s' has no unit: write %sms, %ss, %smin or %sh", text, n, n, n, n)
+  end
+  local scale = UNITS[unit]
+  if not scale then return nil, string.format("'%s': unknown unit '%s' (ms, s, min or h)", text, unit) end
   return math.floor(tonumber(n) * scale + 0.5)
 end
 
@@ -45,10 +52,8 @@ local function convert(name, spec, text)
     if v == nil then return nil, string.format("%s: expected true or false, got '%s'", flag, text) end
     return v
   elseif t == "duration" then
-    local v = options.parse_duration(text)
-    if not v then
-      return nil, string.format("%s: expected a duration like 5s, 250ms, 2min or 0, got '%s'", flag, text)
-    end
+    local v, why = options.parse_duration(text)
+    if not v then return nil, flag .. ": " .. why end
     return v
   elseif t == "enum" then
     for _, c in ipairs(spec.choices or {}) do
@@ -57,6 +62,32 @@ local function convert(name, spec, text)
     return nil, string.format("%s: expected one of %s, got '%s'", flag, table.concat(spec.choices or {}, ", "), text)
   end
   return text
+end
+
+local function edit_distance(a, b)
+  local row = {}
+  for j = 0, #b do row[j] = j end
+  for i = 1, #a do
+    local diag = row[0]
+    row[0] = i
+    for j = 1, #b do
+      local up = row[j]
+      row[j] = math.min(row[j] + 1, row[j - 1] + 1, diag + (a:byte(i) == b:byte(j) and 0 or 1))
+      diag = up
+    end
+  end
+  return row[#b]
+end
+
+--- " (did you mean --x?)" for the known flag a letter or two away from `flag`, or "".
+local function did_you_mean(flag, by_flag)
+  local best, best_d
+  for known in pairs(by_flag) do
+    local d = edit_distance(flag, known)
+    local allowed = math.min(#flag, #known) <= 6 and 1 or 2   -- lengths include the dashes
+    if d <= allowed and (not best_d or d < best_d or (d == best_d and known < best)) then best, best_d = known, d end
+  end
+  return best and (" (did you mean " .. best .. "?)") or ""
 end
 
 --- Normalises a declaration table (map name -> spec, or array of {name, ...}) into an ordered list.
@@ -107,8 +138,13 @@ function options.parse(list, args)
     if not s.disabled then
       by_flag[options.flag(s.name, s)] = s
       if s.default ~= nil then
-        if s.type == "duration" then values[s.name] = options.parse_duration(s.default)
-        else values[s.name] = s.default end
+        if s.type == "duration" then
+          local why
+          values[s.name], why = options.parse_duration(s.default)
+          if not values[s.name] then error("option " .. s.name .. ": default " .. tostring(s.default) .. ": " .. why, 0) end
+        else
+          values[s.name] = s.default
+        end
       elseif s.type == "bool" then
         values[s.name] = false
       end
@@ -125,7 +161,7 @@ function options.parse(list, args)
     flag = flag or a
     local spec = by_flag[flag]
     if not spec then
-      if a:sub(1, 1) == "-" then return nil, nil, "unknown option " .. flag end
+      if a:sub(1, 1) == "-" then return nil, nil, "unknown option " .. flag .. did_you_mean(flag, by_flag) end
       return nil, nil, "unexpected argument '" .. a .. "'"
     end
     local text = inline

@@ -9,6 +9,7 @@ local sys = require "mighost.sys"
 local json = require "mighost.mig_json"
 local progress = require "mighost.mig_progress"
 local batch = require "mighost.mig_batch"
+local throttle = require "mighost.mig_throttle"
 
 local phase = {}
 
@@ -21,12 +22,14 @@ local phase = {}
 ---   progress   the running phase's mig_progress; base: rows resolved before this run of it
 ---   on_progress  function(done) told after each batch (a worker: its count for the main state),
 ---              nil in the main state (which draws the progress itself)
+---   rate_share how many runners share --max-rate (a worker's pool size; 1 in the main state)
+---   throttle   mig_throttle's state: when the next batch may start, the WAL positions it saw
 local PhaseRunner = {}
 PhaseRunner.__index = PhaseRunner
 
-function phase.runner(run, on_progress)
+function phase.runner(run, on_progress, rate_share)
   return setmetatable({run = run, done = {}, written = {}, rejects = 0, fixups = 0, base = 0,
-                       on_progress = on_progress}, PhaseRunner)
+                       on_progress = on_progress, rate_share = rate_share or 1}, PhaseRunner)
 end
 
 --- Adds rows written per set (sign -1 takes back what a rolled-back finalize had added).
@@ -48,8 +51,8 @@ end
 --- The counts of every set as the data stands now, with this run's written / done tallies.
 function PhaseRunner:counts() return self.run.sets:count_all(self.written, self.done) end
 
---- Called after every committed batch, before the next one: the place for pacing the batches.
-function PhaseRunner:between_batches() end
+--- Called after every committed batch (of `rows` rows), before the next one: --pause, --max-rate.
+function PhaseRunner:between_batches(rows) throttle.after_batch(self, rows) end
 
 --- Runs the batches of one part until it is exhausted, the budget (--limit) is spent, or a stop
 --- is asked for. A window without pending rows costs no transaction and no checkpoint (a repeated
@@ -61,7 +64,7 @@ function PhaseRunner:run_part(ph, rs, part, index)
   if part.complete then return "done" end
   local sizer = batch.sizer(run)
   while true do
-    local reason = run:stop_reason()
+    local reason = run:stop_reason() or throttle.before_batch(self)   -- waits while a standby lags
     if reason then return "stopped", reason end
     local want = sizer.want()
     if self.budget then
@@ -78,7 +81,7 @@ function PhaseRunner:run_part(ph, rs, part, index)
       self:add_batch(ph, rs, b)
     end
     if part.complete then return "done" end
-    if b.got > 0 then self:between_batches() end
+    if b.got > 0 then self:between_batches(b.got) end
   end
 end
 
@@ -86,12 +89,12 @@ end
 --- (nothing left) or a stop is asked for. Returns "done"/"stopped" and the reason.
 function PhaseRunner:run_steps(ph)
   while true do
-    local reason = self.run:stop_reason()
+    local reason = self.run:stop_reason() or throttle.before_batch(self)
     if reason then return "stopped", reason end
     local b = batch.step(self.run, ph):run_step()
     if b.got <= 0 then return "done" end
     self:add_batch(ph, nil, b)
-    self:between_batches()
+    self:between_batches(b.got)
   end
 end
 
@@ -161,7 +164,7 @@ function PhaseRunner:keyset_phase(ph, nworkers)
     for _, p in ipairs(parts) do base = base + (p.done or 0) end
   end
   self.progress = progress.new{label = ph.label, total = source_total, done = base, every = ph.every,
-                               prefix = run:prefix()}
+                               interval = run.values.progress_every, prefix = run:prefix()}
   self.base = base
   run.ledger:set_phase_checkpoint(ph.name, {parts = json.array(parts)})
   if nworkers > 1 and #parts > 1 then return self:in_workers(ph, parts, nworkers) end
@@ -204,7 +207,7 @@ function PhaseRunner:run_phase(ph)
   local status, reason
   if ph.step then
     self.progress = progress.new{label = ph.label, total = ph.total and scalar_of(run, ph.total) or 0, done = 0,
-                                 every = ph.every, prefix = run:prefix()}
+                                 every = ph.every, interval = run.values.progress_every, prefix = run:prefix()}
     self.base = 0
     if nworkers > 1 then
       status, reason = self:in_workers(ph, nil, nworkers)

@@ -164,9 +164,14 @@ local function quote_arg(a)
   return "'" .. a:gsub("'", "'\\''") .. "'"
 end
 
---- The command line that resumes this run (passwords masked).
-function Run:resume_command()
-  local parts = {"mighost", "run", quote_arg(script.path)}
+--- "Resume with: <the command line that resumes this run>" (passwords masked), or why nothing
+--- can be resumed: the database is a sandbox that is removed when mighost ends.
+function Run:resume_hint()
+  if script.throwaway_db then
+    return "Nothing to resume: the sandbox this run used is removed when mighost ends"
+      .. " (run it again on a real database with --db to keep its work)"
+  end
+  local parts = {"Resume with:", "mighost", "run", quote_arg(script.path)}
   if script.db and script.db ~= "" then parts[#parts + 1] = "--db " .. quote_arg(log.mask(script.db)) end
   for _, a in ipairs(script.args or {}) do parts[#parts + 1] = quote_arg(log.mask(a)) end
   return table.concat(parts, " ")

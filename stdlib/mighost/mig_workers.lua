@@ -15,7 +15,10 @@ local workers = {}
 --- the decoded results of the workers that succeeded and the first failure (message, traceback).
 local function run_pool(run, jobs, on_progress)
   local encoded = {}
-  for i, j in ipairs(jobs) do encoded[i] = json.encode(j) end
+  for i, j in ipairs(jobs) do
+    j.rate_share = #jobs   -- each worker keeps its share of --max-rate
+    encoded[i] = json.encode(j)
+  end
   local pool = worker.start{script = script.path, args = script.args or {}, db = script.db or "", jobs = encoded}
   local ok, err = xpcall(function()
     local last, stop_sent = 0, false
@@ -119,7 +122,7 @@ local function worker_main(run, job)
   end
   if not ph then error("worker: the script has no phase '" .. tostring(job.phase) .. "'", 0) end
   run:resolve_sets(job.sets or {})
-  local runner = require("mighost.mig_phase").runner(run, worker.report)
+  local runner = require("mighost.mig_phase").runner(run, worker.report, job.rate_share)
   local status, reason = "done", nil
   local parts_out = json.array()
   if ph.step then

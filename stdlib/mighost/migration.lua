@@ -116,7 +116,7 @@ local function build_options(src, def)
     {name = "batch_time", type = "duration", default = "500ms", help = "without --batch-size, batches start at the default size and double while one commits in under half this time (at most 64 times the default); 0 keeps the default size"},
     {name = "limit", type = "int", min = 1, help = "process at most N unresolved rows of the main source set (status partial)"},
     {name = "report", type = "path", metavar = "PATH", help = "JSON report file (default reports/" .. def.name .. "-<UTC time>.json)"},
-    {name = "stop_file", type = "path", metavar = "PATH", help = "stop at the next batch boundary while this file exists (default " .. def.name .. ".stop)"},
+    {name = "stop_file", type = "path", metavar = "PATH", default = def.name .. ".stop", help = "stop at the next batch boundary while this file exists"},
     {name = "strict", type = "bool", help = "refuse to run when the script changed since a recorded run"},
     def.backup_json and {name = "backup_dir", type = "path", metavar = "DIR", default = def.backup_dir,
      help = "directory of the JSON backup " .. def.backup_json.prefix .. "_backup_<UTC time>.json (default "
@@ -130,6 +130,9 @@ local function build_options(src, def)
     {name = "lock_timeout", type = "duration", default = "5s", help = "lock_timeout of every session; 0 = none"},
     {name = "statement_timeout", type = "duration", default = "30min", help = "statement_timeout of every session; 0 = none"},
   }
+  for _, s in ipairs(require("mighost.mig_throttle").options) do common[#common + 1] = s end
+  common[#common + 1] = {name = "progress_every", type = "duration", metavar = "DURATION",
+                         help = "at most one PROGRESS line per DURATION, e.g. 10s (a phase's last line is always printed)"}
   local wants_workers = false
   for _, p in ipairs(def.phases) do wants_workers = wants_workers or p.workers end
   if wants_workers then

@@ -121,6 +121,24 @@ mh args run "$HERE/cli_args.lua" one --two 3 'with space' '' -- --db x --sandbox
 expect "arguments after the script name and after -- reach script.args" \
   all "rc_is 0" "has_text $WORK/$LAST.out 'args=one|--two|3|with space||--db|x|--sandbox#8'" "has_text $WORK/$LAST.out name=cli_args"
 
+mh bogus_before run --bogus "$HERE/cli_args.lua"
+expect "an unknown flag before SCRIPT is mighost's: exit 64 naming it, the script does not run" \
+  all "rc_is 64" "has_text $WORK/$LAST.err 'mighost: --bogus: unknown option of mighost run'" \
+  "lacks_text $WORK/$LAST.out args="
+TYPO_TMP=$(private_tmp typo_tmp)
+last typo_sbx
+TMPDIR=$TYPO_TMP timeout -s KILL 60 "$MIGHOST" run "$HERE/cli_args.lua" --sandbox --fixtures x.sql \
+  >"$WORK/$LAST.out" 2>"$WORK/$LAST.err"
+RC=$?
+expect "a misspelt host flag (--fixtures) is refused before a sandbox starts, with a suggestion" \
+  all "rc_is 64" "has_text $WORK/$LAST.err '--fixtures: unknown option; did you mean --fixture?'" \
+  "lacks_text $WORK/$LAST.err 'sandbox PostgreSQL'" "lacks_text $WORK/$LAST.out args=" "empty_dir $TYPO_TMP"
+mh typo_test test "$HERE/cli_args.lua" --fixtures x.sql
+expect "mighost test --fixtures: exit 64 with a suggestion" \
+  all "rc_is 64" "has_text $WORK/$LAST.err 'did you mean --fixture?'"
+mh typo_after_dashes run "$HERE/cli_args.lua" -- --fixtures x.sql
+expect "after --, the same word reaches the script" all "rc_is 0" "has_text $WORK/$LAST.out 'args=--fixtures|x.sql#2'"
+
 mh hidden_command run "$HERE/../../examples/demo/demo.lua" --mighost-command=verify
 expect "--mighost-command=verify is no option of a migration: the usage error (64) names it" \
   all "rc_is 64" "has_text $WORK/$LAST.err 'unknown option --mighost-command'" "lacks_text $WORK/$LAST.out CHECK"

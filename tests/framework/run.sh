@@ -17,6 +17,7 @@ start_sandbox
 source "$ROOT/tests/framework/tests.sh"
 source "$ROOT/tests/framework/backup_tests.sh"
 source "$ROOT/tests/framework/declared_tests.sh"
+source "$ROOT/tests/framework/throttle_tests.sh"
 
 # The reference: one uninterrupted run, one thread, batches of 50 (the other tests compare to it).
 REF=$(newdb fw_reference)
