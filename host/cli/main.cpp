@@ -1,5 +1,6 @@
 // mighost: runs PostgreSQL data migrations written in Lua. Command-line entry point.
 #include "cli/command.hpp"
+#include "cli/flags.hpp"
 #include "cli/signals.hpp"
 
 #include "bind/modules.hpp"
@@ -21,6 +22,21 @@ const char* k_description =
   "mighost runs PostgreSQL data migrations written as Lua scripts, on a real database\n"
   "(--db URL, DATABASE_URL or the PG* environment) or on a throwaway sandbox.\n\n"
   "Exit codes: 0 ok, 1 error, 2 refused, 3 validation failed, 64 usage error.";
+
+/// A flag CLI11 did not expect that is a near miss of one of the parsed command's: a usage error
+/// with a "did you mean".
+void suggest_flag(const std::vector<std::pair<cli::command*, CLI::App*>>& subs, const std::vector<std::string>& args)
+{
+  for (const auto& [cmd, sub] : subs) {
+    if (!sub->parsed()) continue;
+    for (auto at = std::find(args.begin(), args.end(), sub->get_name()); at != args.end(); ++at) {
+      std::string flag = at->substr(0, at->find('='));
+      if (flag.rfind("-", 0) != 0) continue;
+      std::string hint = cli::closest_flag(*sub, flag);
+      if (!hint.empty()) throw cli::usage_error{flag + ": unknown option; did you mean " + hint + "?"};
+    }
+  }
+}
 
 /// Splits off everything after `--`: it belongs to the script, verbatim.
 std::vector<std::string> split_passthrough(int argc, char** argv, std::vector<std::string>& rest)
@@ -63,6 +79,7 @@ int main_impl(int argc, char** argv)
     std::printf("%s\n", e.what());
     return cli::exit_code::ok;
   } catch (const CLI::ParseError& e) {
+    suggest_flag(subs, global.args);  // a misspelt flag explains the error better than CLI11 can
     std::fprintf(stderr, "mighost: %s\nRun 'mighost --help' for usage.\n", e.what());
     return cli::exit_code::usage;
   }
