@@ -2,10 +2,6 @@
 # an earlier run took, rollbacks in the ledger, bounded reports with unique names, connection
 # failures, check values as PostgreSQL's text.
 
-jsql() {  # jsql FILE URL QUERY: QUERY with :'j' = the text of the JSON file (read by psql itself)
-  printf '%s\n' "\\set j \`cat $1\`" "$2" | psql -X -At -v ON_ERROR_STOP=1 -d "$URL"
-}
-
 test_27_snapshot_drift() {
   local u
   u=$(newdb fw_drift)
@@ -17,7 +13,7 @@ test_27_snapshot_drift() {
     has err.txt "items changed since its snapshot mig_backup_demo.items was taken: 605 rows now, 604 in the snapshot; 1 key(s) not in the snapshot (it-new), 0 key(s) gone from items"
   expect "and how to take a fresh one" has err.txt "To take a fresh one, drop it (DROP TABLE mig_backup_demo.items) and run again"
   expect "the report holds it as a warning" \
-    eq "$(jsql drift.json "SELECT (e->>'passed') || '|' || (e->>'warning') FROM json_array_elements(:'j'::json->'preconditions') e WHERE e->>'name' = 'snapshot_current'")" "false|true"
+    eq "$(jsql drift.json "$URL" "SELECT (e->>'passed') || '|' || (e->>'warning') FROM json_array_elements(:'j'::json->'preconditions') e WHERE e->>'name' = 'snapshot_current'")" "false|true"
   "$MIGHOST" rollback "$DEMO" --db "$u" --yes > out.txt 2> err.txt
   expect "rollback says it keeps the snapshot and how to drop it" \
     has out.txt "^note: the in-database snapshot mig_backup_demo (1 table(s)) is kept: .*DROP SCHEMA mig_backup_demo CASCADE"
@@ -57,9 +53,9 @@ test_29_report_sample_and_unique_name() {
   expect "the run exits 0 and writes its report beside the one taken" eq "$rc|$(echo "$path" | grep -c -- '-2\.json$')" "0|1"
   expect "no report was overwritten" eq "$(find reports -name 'demo-*Z.json' -size +0 | wc -l)" 0
   expect "the report lists a bounded sample of the rejects" \
-    eq "$(jsql "$path" "SELECT json_array_length(:'j'::json->'rejects') || '|' || (:'j'::json->'rejects_count'->>'total') || '|' || (:'j'::json->'rejects_count'->>'listed')")" "100|166|100"
+    eq "$(jsql "$path" "$URL" "SELECT json_array_length(:'j'::json->'rejects') || '|' || (:'j'::json->'rejects_count'->>'total') || '|' || (:'j'::json->'rejects_count'->>'listed')")" "100|166|100"
   expect "the counts per reason and where the full list is" \
-    eq "$(jsql "$path" "SELECT (:'j'::json->'rejects_count'->'by_reason'->>'negative_quantity') || '|' || (:'j'::json->'rejects_count'->>'full_list')")" \
+    eq "$(jsql "$path" "$URL" "SELECT (:'j'::json->'rejects_count'->'by_reason'->>'negative_quantity') || '|' || (:'j'::json->'rejects_count'->>'full_list')")" \
     "166|mig_meta.rejects WHERE migration = 'demo'"
   expect "the full list stays in mig_meta" eq "$(sql "$u" "SELECT count(*) FROM mig_meta.rejects")" 166
   expect "the summary counts them all" has out.txt "rejects 166 (negative_quantity 166)"
@@ -93,7 +89,7 @@ test_31_check_values_as_postgres_text() {
   expect "real: its own shortest digits" has out.txt "^CHECK real_tenth PASS expected=0\.1 actual=0\.1 "
   expect "double: its shortest exact digits" has out.txt "^CHECK double_sum PASS expected=0\.30000000000000004 actual=0\.30000000000000004 "
   expect "the report stores the text, integers as numbers" \
-    eq "$(jsql numeric.json "SELECT string_agg(e->>'name' || '=' || json_typeof(e->'actual') || ':' || (e->>'actual'), ' ' ORDER BY e->>'name') FROM json_array_elements(:'j'::json->'checks') e")" \
+    eq "$(jsql numeric.json "$URL" "SELECT string_agg(e->>'name' || '=' || json_typeof(e->'actual') || ':' || (e->>'actual'), ' ' ORDER BY e->>'name') FROM json_array_elements(:'j'::json->'checks') e")" \
     "counts_balance=number:0 double_sum=string:0.30000000000000004 numeric_huge=string:12345678901234567890.5 numeric_zero=string:0.00000000000000000000 real_tenth=string:0.1"
   expect "mig_meta.checks stores the same text" \
     eq "$(sql "$u" "SELECT actual FROM mig_meta.checks WHERE check_name = 'numeric_zero'")" "0.00000000000000000000"
