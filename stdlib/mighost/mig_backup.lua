@@ -18,33 +18,91 @@ local filebackup = require "mighost.backup"
 
 local M = {}
 
+--- The primary key columns of a table (quoted), in key order.
+local function pk_columns(conn, rel)
+  local cols = {}
+  for r in conn:rows([[SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
+      AND a.attnum = ANY (i.indkey::int2[]) WHERE i.indrelid = $1::regclass AND i.indisprimary
+      ORDER BY array_position(i.indkey::int2[], a.attnum)]], rel) do
+    cols[#cols + 1] = db.quote_ident(r.attname)
+  end
+  return cols
+end
+
+--- A name as SQL, quoted only where it must be (the messages show what a person would type).
+local function ident(s)
+  if s:match("^[a-z_][a-z0-9_]*$") then return s end
+  return db.quote_ident(s)
+end
+
+--- How the live table differs from its snapshot taken by an earlier run: nil when it has the same
+--- rows count and (with a primary key) the same keys, else one line saying so and what to do.
+local function drift(conn, entry, src, dst, shown)
+  local cols = pk_columns(conn, src)
+  local sql = "SELECT (SELECT count(*) FROM " .. src .. ") AS live, (SELECT count(*) FROM " .. dst .. ") AS snap"
+  if #cols > 0 then
+    local key, same = {}, {}
+    for i, c in ipairs(cols) do key[i] = "x." .. c .. "::text"; same[i] = "y." .. c .. " = x." .. c end
+    local function only(a, b)   -- the keys of a that b lacks: how many, and the first three
+      local rows = "FROM " .. a .. " x WHERE NOT EXISTS (SELECT 1 FROM " .. b .. " y WHERE " .. table.concat(same, " AND ") .. ")"
+      return "(SELECT count(*) " .. rows .. "), (SELECT string_agg(k, ', ') FROM (SELECT concat_ws('|', "
+        .. table.concat(key, ", ") .. ") AS k " .. rows .. " ORDER BY 1 LIMIT 3) z)"
+    end
+    sql = sql .. ", a.*, v.* FROM (SELECT " .. only(src, dst) .. ") a(added, added_keys), (SELECT "
+      .. only(dst, src) .. ") v(vanished, vanished_keys)"
+  end
+  local r = conn:query(sql)[1]
+  local added, vanished = tonumber(r.added) or 0, tonumber(r.vanished) or 0
+  if tonumber(r.live) == tonumber(r.snap) and added == 0 and vanished == 0 then return nil end
+  local keys = ""
+  if #cols > 0 then
+    keys = string.format("; %d key(s) not in the snapshot%s, %d key(s) gone from %s%s", added,
+      added > 0 and (" (" .. r.added_keys .. (added > 3 and ", …" or "") .. ")") or "", vanished, entry,
+      vanished > 0 and (" (" .. r.vanished_keys .. (vanished > 3 and ", …" or "") .. ")") or "")
+  end
+  return string.format("%s changed since its snapshot %s was taken: %s rows now, %s in the snapshot%s. This run"
+    .. " reads the snapshot: rows added since are not migrated. To take a fresh one, drop it (DROP TABLE %s) and"
+    .. " run again", entry, shown, tostring(r.live), tostring(r.snap), keys, shown)
+end
+
 --- Copies every declared table that exists into mig_backup_<name> once (CREATE TABLE AS + PK).
---- In the caller's (setup) transaction.
+--- In the caller's (setup) transaction. Returns, for each copy an earlier run took, one line on
+--- how the live table differs from it (none when they agree).
 function M.copy(R)
-  if not R.def.backup_copy then return end
+  local drifts = {}
+  if not R.def.backup_copy then return drifts end
   local conn, schema = R.conn, "mig_backup_" .. R.def.name
   local qs = db.quote_ident(schema)
   for _, entry in ipairs(R.def.backup) do
     local sch, tbl = entry:match("^([^.]+)%.(.+)$")
     if not sch then tbl = entry end
     local src = (sch and (db.quote_ident(sch) .. ".") or "") .. db.quote_ident(tbl)
+    local dst = qs .. "." .. db.quote_ident(tbl)
     if conn:scalar("SELECT to_regclass($1) IS NOT NULL", src) ~= true then
       log.info("backup: %s does not exist, nothing to copy", entry)
-    elseif conn:scalar("SELECT to_regclass($1) IS NOT NULL", qs .. "." .. db.quote_ident(tbl)) ~= true then
+    elseif conn:scalar("SELECT to_regclass($1) IS NOT NULL", dst) == true then
+      drifts[#drifts + 1] = drift(conn, entry, src, dst, ident(schema) .. "." .. ident(tbl))
+    else
       if conn:scalar("SELECT to_regnamespace($1) IS NULL", qs) then conn:exec("CREATE SCHEMA " .. qs) end
-      local dst = qs .. "." .. db.quote_ident(tbl)
       conn:exec("CREATE TABLE " .. dst .. " AS TABLE " .. src)
-      local cols = {}
-      for r in conn:rows([[SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid
-          AND a.attnum = ANY (i.indkey::int2[]) WHERE i.indrelid = $1::regclass AND i.indisprimary
-          ORDER BY array_position(i.indkey::int2[], a.attnum)]], src) do
-        cols[#cols + 1] = db.quote_ident(r.attname)
-      end
+      local cols = pk_columns(conn, src)
       if #cols > 0 then conn:exec("ALTER TABLE " .. dst .. " ADD PRIMARY KEY (" .. table.concat(cols, ", ") .. ")") end
       log.info("%sbackup: %s copied to %s (%s rows)", R.ctx:prefix(), entry, dst,
         tostring(conn:scalar("SELECT count(*) FROM " .. dst)))
     end
   end
+  return drifts
+end
+
+--- After a rollback: the in-database snapshot is kept (it is also the copy of the data as it was);
+--- one line saying so and how to take a fresh one, or nil when there is none.
+function M.kept_after_rollback(R)
+  if not R.def.backup_copy then return nil end
+  local schema = "mig_backup_" .. R.def.name
+  local n = tonumber(R.conn:scalar("SELECT count(*) FROM pg_tables WHERE schemaname = $1", schema)) or 0
+  if n == 0 then return nil end
+  return string.format("the in-database snapshot %s (%d table(s)) is kept: a later run reads the source as it was"
+    .. " then; DROP SCHEMA %s CASCADE first to take a fresh one", schema, n, ident(schema))
 end
 
 --- The directory a file backup goes to this run (nil: no file backup): --backup-dir, else the

@@ -10,6 +10,41 @@ local function text(v)
   return context.value_text(v)
 end
 
+local ffi = require "ffi"
+local float_t = ffi.typeof("float")
+
+--- A real's text as PostgreSQL prints it (the shortest digits that read back as the same float4).
+local function float4_text(v)
+  if v ~= v or v == math.huge or v == -math.huge or v == math.floor(v) then return text(v) end
+  local f = tonumber(float_t(v))
+  for digits = 6, 9 do
+    local s = string.format("%." .. digits .. "g", v)
+    if tonumber(float_t(tonumber(s))) == f then return s end
+  end
+  return text(v)
+end
+
+--- The value of a check's SQL as the text PostgreSQL returns: numeric values arrive as their
+--- text already, a double prints as its shortest exact digits (mig_context.value_text), a real
+--- as a real's.
+local function sql_actual(conn, sql)
+  local rows = conn:query(sql)
+  local first = rows.columns[1]
+  local v = rows[1] and first and rows[1][first]
+  if type(v) == "number" and rows.types[1] == "float4" then return float4_text(v) end
+  return v
+end
+
+--- A check value in the report: an integer a JSON reader holds exactly (|n| < 2^53) is a number;
+--- any other value is the text PostgreSQL gave, as a string (a JSON number would be read as a
+--- double: 0.00000000000000000000 or 12345678901234567.5 would not stay what was compared).
+local function report_value(t)
+  if type(t) == "string" and t:match("^%-?%d+$") and #t:gsub("^%-", "") <= 15 and json.is_number_text(t) then
+    return json.number(t)
+  end
+  return t
+end
+
 --- Text equality, or numeric equality of two decimal texts ("0" = "0.00") while a double holds
 --- them exactly (15 significant digits); larger numbers must match as text.
 local function equal(a, b)
@@ -102,7 +137,7 @@ function checks.run(run, opts, counts)
           if c.fn then return c.fn(run.ctx) end
           local sql = c.sql
           if type(sql) == "function" then sql = sql(run.ctx) end
-          return conn:scalar(sql)
+          return sql_actual(conn, sql)
         end)
       end)
       if expected_err then
@@ -120,14 +155,9 @@ function checks.run(run, opts, counts)
     local verdict = r.passed == nil and "SKIP" or (r.passed and "PASS" or "FAIL")
     io.stdout:write(string.format("%sCHECK %s %s expected=%s actual=%s%s\n", prefix, r.name, verdict,
       r.expected_text, r.actual_text, skip and (" (" .. skip .. ")") or string.format(" in %.3fs", seconds)))
-    local function jv(t)
-      if r.passed == nil then return json.null end
-      return json.is_number_text(t) and json.number(t) or t
-    end
     results[#results + 1] = json.object({"name", "passed", "expected", "actual", "seconds", "skipped"},
-      {name = r.name, passed = r.passed == nil and json.null or r.passed, expected = json.is_number_text(r.expected_text)
-         and json.number(r.expected_text) or r.expected_text,
-       actual = jv(r.actual_text), expected_text = r.expected_text, actual_text = r.actual_text,
+      {name = r.name, passed = r.passed == nil and json.null or r.passed, expected = report_value(r.expected_text),
+       actual = r.passed == nil and json.null or report_value(r.actual_text), expected_text = r.expected_text, actual_text = r.actual_text,
        seconds = (not skip) and seconds or nil, skipped = skip})
   end
   io.stdout:flush()

@@ -12,8 +12,13 @@ local run_mod = require "mighost.mig_run"
 
 local commands = {}
 
+--- A Run of the command, connected; nil after printing the one line of a failed connection.
 local function open(def, values, role)
-  return run_mod.new(def, values, {role = role}):connect()
+  local R = run_mod.new(def, values, {role = role})
+  local ok, err = pcall(R.connect, R)
+  if ok then return R end
+  io.stderr:write("mighost: error: ", tostring(err), "\n")
+  return nil
 end
 
 local function result(def, mode, status, counts, failed)
@@ -25,6 +30,10 @@ end
 --- rolled back. Exit 0 when every check passes, 3 otherwise.
 function commands.verify(def, values)
   local R = open(def, values, "verify")
+  if not R then
+    result(def, "verify", "error")
+    return 1
+  end
   if not ledger.exists(R.conn) then
     io.stderr:write(string.format("mighost: %s: mig_meta is absent: this database was never migrated\n", def.name))
   end
@@ -62,6 +71,10 @@ function commands.rollback(def, values)
   end
   local t0 = sys.now()
   local R = open(def, values, "rollback")
+  if not R then
+    result(def, "rollback", "error")
+    return 1
+  end
   if not lock.try(R.conn, def.name) then
     io.stderr:write("mighost: refused: ", lock.describe(R.conn, def.name), "\n")
     result(def, "rollback", "refused")
@@ -78,6 +91,7 @@ function commands.rollback(def, values)
     end
   end
   if def.prepare then def.prepare(R.ctx) end
+  local marked
   local ok, err = pcall(function()
     if type(def.rollback) == "function" then
       R.conn:tx(function() def.rollback(R.ctx) end)
@@ -94,14 +108,17 @@ function commands.rollback(def, values)
     -- what the framework's own lock-safe DDL may have left (NOT NULL proofs of an interrupted run)
     if def.rollback_cleanup then R.conn:tx(function() def.rollback_cleanup(R.ctx) end) end
     -- A later run must not resume from checkpoints of the rolled-back work.
-    R.ledger:clear_checkpoints()
+    marked = R.ledger:rolled_back()
   end)
   if not ok then
     io.stderr:write("mighost: error: rollback failed (nothing was committed): ", log.mask(tostring(err)), "\n")
     result(def, "rollback", "error")
     return 1
   end
-  io.stdout:write(string.format("rolled back %s in %.2fs\n", def.name, sys.now() - t0))
+  io.stdout:write(string.format("rolled back %s in %.2fs%s\n", def.name, sys.now() - t0,
+    marked and #marked > 0 and string.format(" (mig_meta.runs: %d run(s) marked rolled back)", #marked) or ""))
+  local kept = require("mighost.mig_backup").kept_after_rollback(R)
+  if kept then io.stdout:write("note: ", kept, "\n") end
   result(def, "rollback", "ok")
   return 0
 end

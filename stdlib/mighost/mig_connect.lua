@@ -4,40 +4,73 @@
 local db = require "mighost.db"
 local log = require "mighost.log"
 local sys = require "mighost.sys"
+local script = require "mighost.script"
 
 local connect = {}
 
---- Resolves each declared connection's conninfo: its flag, its env variables, the connection it
---- falls back to, then (nil) db.connect()'s own default (--db, DATABASE_URL, libpq environment);
---- `default = "libpq"` ends at libpq's environment alone ("": PGHOST, PGDATABASE, …).
+--- Where db.connect()'s default conninfo comes from: `mighost … --db`, else DATABASE_URL, else
+--- libpq's PG* environment (the variables set, never PGPASSWORD's value). Returns the source's
+--- name and the conninfo it gives (nil for the PG* environment).
+function connect.default_source(script_db)
+  if script_db and script_db ~= "" then return "--db", script_db end
+  local url = os.getenv("DATABASE_URL")
+  if url and url ~= "" then return "DATABASE_URL", url end
+  local set = {}
+  for _, k in ipairs({"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", "PGPASSFILE"}) do
+    local v = os.getenv(k)
+    if v and v ~= "" then set[#set + 1] = k .. "=" .. v end
+  end
+  return "the PG* environment" .. (#set > 0 and (" (" .. table.concat(set, ", ") .. ")") or " (none set: libpq's defaults)"), nil
+end
+
+--- One line for a failed connection: what was connected (flag), where its conninfo came from,
+--- and the server's (or libpq's) reason, with any password masked.
+function connect.failure(flag, source, info, err)
+  local reason = type(err) == "table" and err.message or tostring(err)
+  reason = tostring(reason):gsub("^could not connect to .-: ", ""):gsub("^could not connect: ", "")
+  reason = reason:gsub("%s*\n%s*", "; "):gsub("%s+$", "")
+  if info == nil then info = select(2, connect.default_source(script.db)) end
+  local shown = info and info ~= "" and (", " .. log.mask(info)) or ""
+  return string.format("cannot connect %s (from %s%s): %s", flag, source, shown, log.mask(reason))
+end
+
+--- Opens one session on `info` (nil: the default), or raises the one-line connect.failure.
+function connect.open(flag, source, info)
+  local ok, conn = pcall(db.connect, info)
+  if not ok then error(connect.failure(flag, source, info, conn), 0) end
+  return conn
+end
+
+--- Resolves each declared connection's conninfo and where it came from: its flag, its env
+--- variables, the connection it falls back to, then (nil) db.connect()'s own default (--db,
+--- DATABASE_URL, libpq environment); `default = "libpq"` ends at libpq's environment alone ("":
+--- PGHOST, PGDATABASE, …). Returns name -> conninfo and name -> source.
 function connect.conninfos(def, values, script_db)
-  local out = {}
+  local out, from = {}, {}
   for _, c in ipairs(def.connections) do
-    local v = values[c.option]
+    local v, src = values[c.option], c.flag
     if (v == nil or v == "") and c.option == "db" and script_db and script_db ~= "" then v = script_db end
     if v == nil or v == "" then
       for _, e in ipairs(c.env or {}) do
         local ev = os.getenv(e)
-        if ev and ev ~= "" then v = ev break end
+        if ev and ev ~= "" then v, src = ev, e break end
       end
     end
-    if (v == nil or v == "") and c.fallback then v = out[c.fallback] end
+    if (v == nil or v == "") and c.fallback then v, src = out[c.fallback], from[c.fallback] end
     if v == nil and c.default == "libpq" then v = "" end
-    out[c.name] = v
+    if v == nil or v == "" then src = (v == nil) and connect.default_source(script_db) or "the PG* environment" end
+    out[c.name], from[c.name] = v, src
   end
-  return out
+  return out, from
 end
 
 --- Opens the run's connections with application_name and timeouts set. role: "run", "worker 2"...
-function connect.connect(def, infos, values, role)
+--- sources: name -> where its conninfo came from (for the message of a failed connection).
+function connect.connect(def, infos, values, role, sources)
   local conns = {}
   for _, c in ipairs(def.connections) do
     local info = infos[c.name]
-    local ok, conn = pcall(db.connect, info)
-    if not ok then
-      error(string.format("cannot connect %s (%s): %s", c.flag, log.mask(tostring(info or "default")),
-        log.mask(tostring(conn))), 0)
-    end
+    local conn = connect.open(c.flag, (sources or {})[c.name] or c.flag, info)
     local app = string.format("mighost:%s %s pid %d", def.name, role, sys.getpid())
     conn:exec("SELECT set_config('application_name', $1, false)", app:sub(1, 63))
     conn:set_lock_timeout(values.lock_timeout or 0)

@@ -19,6 +19,11 @@ function context.value_text(v)
     if v == math.floor(v) and math.abs(v) < 2 ^ 53 then return string.format("%d", v) end
     if v ~= v then return "NaN" end
     if v == math.huge then return "Infinity" elseif v == -math.huge then return "-Infinity" end
+    -- the shortest digits that read back as the same double, as PostgreSQL prints a float8
+    for digits = 15, 16 do
+      local t = string.format("%." .. digits .. "g", v)
+      if tonumber(t) == v then return t end
+    end
     return string.format("%.17g", v)
   end
   if t == "cdata" and (ffi.istype(int64_t, v) or ffi.istype(uint64_t, v)) then

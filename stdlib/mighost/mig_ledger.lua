@@ -64,6 +64,7 @@ ledger.EXTRA_COLUMNS = {
   {"durations", "jsonb"},      -- seconds: {"total","setup","phases":{...},"finalize","checks"}
   {"message", "text"},         -- why a run ended in error/refused
   {"backup", "jsonb"},         -- file backup: {"dir","tables":[{"table","rows"}],"manifest_sha256","bytes","seconds"}
+  {"rolled_back_at", "timestamptz"},  -- when `mighost rollback` undid this run's work
 }
 
 --- True when mig_meta.runs exists (a database no migration ever touched has none).
@@ -186,14 +187,14 @@ function Ledger:phase_checkpoint(phase)
   return type(cp) == "string" and json.decode(cp) or nil
 end
 
---- Forgets every checkpoint of the migration (after a rollback: a later run must not resume from
---- the rolled-back work).
-function Ledger:clear_checkpoints()
-  local cols = ledger.run_columns(self.conn)
-  if cols and cols.checkpoint then
-    self.conn:exec("UPDATE mig_meta.runs SET checkpoint = NULL WHERE migration = $1 AND checkpoint IS NOT NULL",
-      self.migration)
-  end
+--- Records a rollback: every run of the migration not rolled back yet gets rolled_back_at, and
+--- loses its checkpoint (a later run must not resume from the rolled-back work). Returns the
+--- runs marked, or nil when the database has no mig_meta.
+function Ledger:rolled_back()
+  if not ledger.exists(self.conn) then return nil end
+  ledger.ensure(self.conn)
+  return self.conn:query([[UPDATE mig_meta.runs SET rolled_back_at = clock_timestamp(), checkpoint = NULL
+      WHERE migration = $1 AND rolled_back_at IS NULL AND status <> 'refused' RETURNING run_id]], self.migration)
 end
 
 --- Records a reject of set r.set (insert if absent). `row_sql`, when given, computes

@@ -109,7 +109,7 @@ end
 local VALIDATION = setmetatable({}, {__tostring = function() return "(validation failed)" end})
 
 --- The checks of the finalize transaction: with a switch (alter_ddl), its ACCESS EXCLUSIVE locks
---- are held only for the checks that need finalize (the report's lists are spooled before it).
+--- are held only for the checks that need finalize (the report's lists are read before it).
 function Lifecycle:finalize_checks()
   local run, out = self.run, self.out
   if not run.def.switch then
@@ -137,13 +137,14 @@ function Lifecycle:finalize()
     t0 = sys.now()
   end
   -- finalize tallies like a batch (ctx:written), so rows it updates count as written, once it commits
-  local fin = require("mighost.mig_batch").tallies()
+  local fin, added = require("mighost.mig_batch").tallies(), false
   local ok, err = pcall(run.conn.tx, run.conn, function()
     run.ctx:_begin_batch(fin)
     local ok_fin, err_fin = pcall(function() if run.def.finalize then run.def.finalize(run.ctx) end end)
     run.ctx:_end_batch()
     if not ok_fin then error(err_fin, 0) end
     runner:add_written(fin.written)
+    added = true
     out.durations.finalize = sys.now() - t0
     local t1 = sys.now()
     checks.analyze(run)
@@ -155,9 +156,9 @@ function Lifecycle:finalize()
     out:record(run.ledger, run.def)
   end)
   if ok then return end
-  runner:add_written(fin.written, -1)
+  if added then runner:add_written(fin.written, -1) end
   if err ~= VALIDATION then error(err, 0) end
-  out.status, out.lists = "validation_failed", false   -- lists spooled in the rolled-back transaction
+  out.status, out.lists = "validation_failed", false   -- lists read in the rolled-back transaction
   out.message = string.format("%d check(s) failed: the finalize step was rolled back", out.checks_failed)
   log.error("%s%s", run:prefix(), out.message)
   run.conn:tx(function()
@@ -200,7 +201,10 @@ function Lifecycle:body()
   local t0 = sys.now()
   conn:tx(function()
     connect.ensure_schema(run)
-    backups.copy(run)
+    for _, d in ipairs(backups.copy(run)) do   -- the snapshot an earlier run took is read as it is
+      log.warn("%s%s", run:prefix(), d)
+      out:add_precondition("snapshot_current", false, d, true)
+    end
     if def.setup then def.setup(run.ctx) end
   end)
   out.durations.setup = sys.now() - t0
@@ -273,7 +277,8 @@ function Lifecycle:on_error(err)
     run:keep_traceback("", true)
   end
   io.stderr:write("mighost: error: ", out.message, "\n")
-  if run.traceback and run.traceback ~= "" then io.stderr:write((run.traceback:gsub("^\n", "")), "\n") end
+  -- a connection that failed is no error of the script or the framework: its one line says it all
+  if run.conn and run.traceback and run.traceback ~= "" then io.stderr:write((run.traceback:gsub("^\n", "")), "\n") end
   if run.conn and run:run_id() and not run.dry_run then
     local ok, e = pcall(function()
       run.conn:tx(function()
@@ -284,7 +289,7 @@ function Lifecycle:on_error(err)
       end)
     end)
     if not ok then log.warn("could not record the error in mig_meta.runs: %s", tostring(e)) end
-    pcall(function() out.rejects, out.fixups = require("mighost.mig_spool").take(run.conn, run.def.name) end)
+    pcall(function() out.rejects, out.fixups = require("mighost.mig_sample").take(run.conn, run.def.name) end)
   end
   if run.conn and run:run_id() then
     io.stdout:write(run:prefix(), "The open batch was rolled back. ", run:resume_hint(), "\n")

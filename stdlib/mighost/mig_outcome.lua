@@ -6,7 +6,7 @@ local script = require "mighost.script"
 local sys = require "mighost.sys"
 local json = require "mighost.mig_json"
 local report = require "mighost.mig_report"
-local spool = require "mighost.mig_spool"
+local sample = require "mighost.mig_sample"
 
 local outcome = {}
 
@@ -17,9 +17,10 @@ outcome.EXIT = {ok = 0, partial = 0, stopped = 0, error = 1, refused = 2, valida
 ---   t0 (sys.now() at the start), started_at (UTC text), durations {total, setup, backup,
 ---   phases = {name = s}, online, finalize, checks}
 ---   preconditions, checks (JSON arrays), checks_failed, counts (set -> counts)
----   backup (the file / JSON backup taken), rejects, fixups (mig_spool lists; lists: spooled in the
----   current transaction, cleared by the lifecycle when that transaction rolls back), locks
----   report_path, sha (the script's sha256)
+---   backup (the file / JSON backup taken), rejects, fixups (mig_sample: counts and a sample;
+---   lists: taken in the current transaction, cleared by the lifecycle when that transaction rolls
+---   back), locks
+---   report_path (report_unique: the default name, suffixed when taken), sha (the script's sha256)
 local Outcome = {}
 Outcome.__index = Outcome
 
@@ -27,7 +28,8 @@ function outcome.new(def, values)
   local self = setmetatable({status = "running", t0 = sys.now(), started_at = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     durations = {phases = {}}, preconditions = json.array(), checks = json.array(), checks_failed = 0,
     counts = {}}, Outcome)
-  self.report_path = values.report or report.unique_path(def.name)
+  self.report_path = values.report or report.default_path(def.name)
+  self.report_unique = values.report == nil   -- the default name gets a suffix when taken
   self.sha = sys.sha256_file(script.path) or ""
   return self
 end
@@ -50,23 +52,15 @@ end
 
 function Outcome:elapsed() return sys.now() - self.t0 end
 
---- Removes the spool files of the report's lists (once written, or when taken again).
-function Outcome:remove_lists()
-  for _, sp in ipairs({self.rejects or false, self.fixups or false}) do
-    if spool.is(sp) then sp:remove() end
-  end
-end
-
---- Spools the report's rejects and fixups from mig_meta, in the caller's transaction (`lists`:
---- already spooled there, e.g. before a switch takes its locks).
+--- Reads the report's rejects and fixups (counts and a sample) from mig_meta, in the caller's
+--- transaction (`lists`: already read there, e.g. before a switch takes its locks).
 function Outcome:take_lists(ledger, def)
-  self:remove_lists()   -- taken again: the earlier files go
-  self.rejects, self.fixups = spool.take(ledger.conn, def.name)
+  self.rejects, self.fixups = sample.take(ledger.conn, def.name)
   self.lists = true
 end
 
 --- Records the end of the run in the ledger (checks, counts, status), in the caller's transaction,
---- and spools the report's lists there unless they already are.
+--- and reads the report's lists there unless they already are.
 function Outcome:record(ledger, def)
   if not self.lists then self:take_lists(ledger, def) end
   self.durations.total = self:elapsed()
@@ -101,9 +95,8 @@ function Outcome:conclude(run)
              host_version = sys.version, started_at = self.started_at, locks = self.locks,
              finished_at = os.date("!%Y-%m-%dT%H:%M:%SZ"), backup = self.backup,
              extra = run.ctx and run.ctx:_report_fields()}
-  r.report_path = report.write_file(self.report_path, r)
+  r.report_path = report.write_file(self.report_path, r, self.report_unique)
   report.summary(r)
-  self:remove_lists()
   report.result_line(r)
   return outcome.EXIT[self.status] or 1
 end

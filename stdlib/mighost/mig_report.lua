@@ -7,7 +7,7 @@ local report = {}
 
 local RESULT_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed"}
 local FILE_KEYS = {"migration", "mode", "status", "run_id", "counts", "checks_failed", "preconditions",
-                   "rejects", "fixups", "checks", "would_change", "locks", "message", "options", "script",
+                   "rejects", "rejects_count", "fixups", "fixups_count", "checks", "would_change", "locks", "message", "options", "script",
                    "script_sha256", "host_version", "started_at", "finished_at", "durations", "backup"}
 local LOCK_KEYS = {"table", "strongest", "strongest_seconds", "strongest_statement", "write_blocking",
                    "write_blocking_seconds", "write_blocking_statement"}
@@ -43,10 +43,10 @@ end
 
 local function secs(s) return s and string.format("%.2fs", s) or "-" end
 
-local spool = require "mighost.mig_spool"
+local sample = require "mighost.mig_sample"
 
 local function tally(list, field)
-  if spool.is(list) then return list:tally() end
+  if sample.is(list) then return list:tally() end
   local by, names = {}, {}
   for _, r in ipairs(list) do
     local k = r[field]
@@ -112,20 +112,49 @@ function report.result_line(r)
   io.stdout:flush()
 end
 
---- The default report path of a run of migration `name`.
-function report.unique_path(name)
+--- The default report file of a run of migration `name`: reports/<name>-<UTC time>.json, with
+--- -2, -3, … before .json when a run in the same second took that name.
+function report.default_path(name)
   return string.format("reports/%s-%s.json", name, os.date("!%Y%m%dT%H%M%SZ"))
 end
 
+--- Opens the report file: `path` as given (--report), or with `unique` the first of path,
+--- path-2, … that does not exist yet (created exclusively, so two runs never share one).
+--- The file is private (0600): a report lists rejected rows and their values.
+local function open_report(path, unique)
+  if not unique then
+    local f, err = sys.create_private(path)
+    if f then f, err = io.open(path, "w") end
+    return f, err, path
+  end
+  local base = path:gsub("%.json$", "")
+  for i = 1, 1000 do
+    local p = i == 1 and path or string.format("%s-%d.json", base, i)
+    local f, err = io.open(p, "wx")
+    if f then
+      local ok, perr = sys.create_private(p)   -- still empty: narrowed to 0600 before anything is written
+      if not ok then f:close() return nil, perr, p end
+      return f, nil, p
+    end
+    if not (err or ""):match("File exists") then return f, err, p end
+  end
+  return nil, "no free name beside " .. path, path
+end
+
+local function list_of(v) return sample.is(v) and v.rows or v or json.array() end
+local function counts_of(v) return sample.is(v) and v:counts_json() or nil end
+
 --- Writes the JSON report file (directories created). Returns the path, or nil after a warning.
-function report.write_file(path, r)
+--- The rejects and fixups are a sample (mig_sample) with their counts; mig_meta holds them all.
+function report.write_file(path, r, unique)
   local dir = path:match("^(.*)/[^/]*$")
   if dir and dir ~= "" then sys.mkdir_p(dir) end
   local obj = json.object(FILE_KEYS, {
     migration = r.migration, mode = r.mode, status = r.status, run_id = r.run_id or json.null,
     counts = r.counts_json, checks_failed = r.checks_failed or 0,
-    preconditions = r.preconditions or json.array(), rejects = r.rejects or json.array(),
-    fixups = r.fixups or json.array(), checks = r.checks or json.array(),
+    preconditions = r.preconditions or json.array(), rejects = list_of(r.rejects),
+    rejects_count = counts_of(r.rejects), fixups = list_of(r.fixups), fixups_count = counts_of(r.fixups),
+    checks = r.checks or json.array(),
     would_change = r.mode == "dry-run" and r.counts_json or nil, message = r.message, locks = r.locks,
     options = r.options, script = r.script, script_sha256 = r.script_sha256, host_version = r.host_version,
     started_at = r.started_at, finished_at = r.finished_at, durations = r.durations, backup = r.backup})
@@ -138,33 +167,14 @@ function report.write_file(path, r)
     end
     obj = json.object(keys, obj)
   end
-  -- spooled lists (mig_spool) are streamed into their place in the text, never held as tables
-  local spooled = {}
-  for _, k in ipairs({"rejects", "fixups"}) do
-    if spool.is(obj[k]) then
-      spooled[#spooled + 1] = obj[k]
-      obj[k] = "@@mighost-spool:" .. k .. "@@"
-    end
-  end
-  -- private: a report lists rejected rows and their values
-  local f, err = sys.create_private(path)
-  if f then f, err = io.open(path, "w") end
+  local f, err, taken = open_report(path, unique)
   if not f then
     log.warn("cannot write the report %s: %s", path, tostring(err))
-    for _, sp in ipairs(spooled) do sp:remove() end
     return nil
   end
-  local text = json.encode(obj)
-  for _, sp in ipairs(spooled) do
-    local mark = '"@@mighost-spool:' .. sp.kind .. '@@"'
-    local at = text:find(mark, 1, true)
-    f:write(text:sub(1, at - 1))
-    sp:write_json(f)
-    text = text:sub(at + #mark)
-  end
-  f:write(text, "\n")
+  f:write(json.encode(obj), "\n")
   f:close()
-  return path
+  return taken
 end
 
 return report

@@ -41,7 +41,8 @@ end
 --- Opens the declared connections (mig_connect) and builds the Ledger and the ctx on them.
 function Run:connect()
   local def = self.def
-  self.conns = connect.connect(def, connect.conninfos(def, self.values, script.db), self.values, self.role)
+  local infos, sources = connect.conninfos(def, self.values, script.db)
+  self.conns = connect.connect(def, infos, self.values, self.role, sources)
   self.conn = self.conns[def.ledger]
   self.ledger = ledger.new(self.conn, def.name, self.run_id_given)
   self.ctx = context.new_ctx{def = def, values = self.values, conns = self.conns, ledger = self.ledger,

@@ -38,7 +38,9 @@ end
 
 --- opts: {db = conninfo or "", script = path or nil, limit = n}. Prints a table; returns 0.
 function status.main(opts)
-  local conn = db.connect(opts.db ~= "" and opts.db or nil)
+  local connect = require "mighost.mig_connect"
+  local given = opts.db ~= "" and opts.db or nil
+  local conn = connect.open("--db", given and "--db" or connect.default_source(), given)
   local cols = ledger.run_columns(conn)
   if not cols then
     io.stdout:write("no migration has run on this database (mig_meta.runs is absent)\n")
@@ -57,7 +59,9 @@ function status.main(opts)
            (SELECT count(*) FROM mig_meta.checks c WHERE c.run_id = r.run_id AND c.passed = false) AS failed,
            ]] .. (cols.script_sha256 and "r.script_sha256" or "NULL::text") .. [[ AS sha,
            ]] .. (cols.message and "r.message" or "NULL::text") .. [[ AS message,
-           ]] .. (cols.backup and "r.backup::text" or "NULL::text") .. [[ AS backup
+           ]] .. (cols.backup and "r.backup::text" or "NULL::text") .. [[ AS backup,
+           ]] .. (cols.rolled_back_at and "to_char(r.rolled_back_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+             or "NULL::text") .. [[ AS rolled_back
     FROM mig_meta.runs r WHERE $1::text IS NULL OR r.migration = $1
     ORDER BY r.run_id DESC LIMIT $2]], migration, opts.limit or 20)
   if #rows == 0 then
@@ -74,6 +78,7 @@ function status.main(opts)
       if held[r.migration] == nil then held[r.migration] = lock.holder(conn, r.migration) or false end
       st = held[r.migration] and ("running (pid " .. tostring(held[r.migration].pid) .. ")") or "running (process gone)"
     end
+    if r.rolled_back ~= nil and r.rolled_back ~= db.NULL then st = st .. ", rolled back" end
     local s = text(r.sha)
     if s ~= "-" then s = s:sub(1, 12) .. ((sha and sha ~= r.sha) and " (changed since)" or "") end
     out[#out + 1] = {text(r.run_id), r.migration, st, text(r.started), fmt_secs(r.secs), text(r.source),
@@ -92,6 +97,12 @@ function status.main(opts)
     local r = rows[i]
     if r.message ~= nil and r.message ~= db.NULL and (r.status == "error" or r.status == "refused") then
       io.stdout:write(string.format("  run %s: %s\n", text(r.run_id), log.mask(r.message)))
+    end
+  end
+  for i = #rows, 1, -1 do
+    local r = rows[i]
+    if r.rolled_back ~= nil and r.rolled_back ~= db.NULL then
+      io.stdout:write(string.format("  run %s: rolled back at %s UTC (mighost rollback)\n", text(r.run_id), r.rolled_back))
     end
   end
   for i = #rows, 1, -1 do

@@ -14,10 +14,15 @@ source "$ROOT/tests/support/lib.sh"
 source "$ROOT/tests/framework/demo.sh"
 start_sandbox
 
-source "$ROOT/tests/framework/tests.sh"
-source "$ROOT/tests/framework/backup_tests.sh"
-source "$ROOT/tests/framework/declared_tests.sh"
-source "$ROOT/tests/framework/throttle_tests.sh"
+# FRAMEWORK_SUITE=ledger: the tests of what a run leaves behind (a ctest of their own)
+if [ "${FRAMEWORK_SUITE:-main}" = ledger ]; then
+  source "$ROOT/tests/framework/ledger_tests.sh"
+else
+  source "$ROOT/tests/framework/tests.sh"
+  source "$ROOT/tests/framework/backup_tests.sh"
+  source "$ROOT/tests/framework/declared_tests.sh"
+  source "$ROOT/tests/framework/throttle_tests.sh"
+fi
 
 # The reference: one uninterrupted run, one thread, batches of 50 (the other tests compare to it).
 REF=$(newdb fw_reference)

@@ -35,9 +35,6 @@ state_fp() {
   sql "$u" "SELECT md5(string_agg(concat_ws('|', source_table, source_key, reason, detail, row_data::text), ',' ORDER BY source_table, source_key)) FROM mig_meta.rejects"
   sql "$u" "SELECT md5(string_agg(concat_ws('|', source_table, source_key, field, rule, old_value, new_value), ',' ORDER BY source_table, source_key, field)) FROM mig_meta.fixups"
 }
-jsql() {  # jsql FILE URL QUERY: QUERY with :'j' = the text of the JSON file (read by psql itself)
-  printf '%s\n' "\\set j \`cat $1\`" "$3" | psql -X -At -v ON_ERROR_STOP=1 -d "$2"
-}
 # each table of the JSON backup equals row_to_json of the source rows in id order
 backup_rows_match() {
   local file=$1 src=$2 t ok=0

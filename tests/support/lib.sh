@@ -43,6 +43,9 @@ last_line_is_result() { [ "$(tail -1 out.txt | cut -c1-7)" = "RESULT " ]; }
 
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$1" -c "$2"; }   # sql URL STATEMENT
 dburl() { echo "$URL" | sed "s#/mighost?#/$1?#"; }          # dburl NAME: database NAME on the sandbox
+jsql() {  # jsql FILE URL QUERY: QUERY with :'j' = the text of the JSON file (read by psql itself)
+  printf '%s\n' "\\set j \`cat $1\`" "$3" | psql -X -At -v ON_ERROR_STOP=1 -d "$2"
+}
 
 # Fingerprint of one relation or subquery: md5 over the text of all its rows ("missing" if none).
 fp() { sql "$1" "SELECT COALESCE(md5(string_agg(t::text, ',' ORDER BY t::text)), 'empty') FROM $2 t" 2>/dev/null || echo "missing"; }
