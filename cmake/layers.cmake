@@ -1,6 +1,7 @@
-# mighost_layer(NAME [SOURCES extra...] [EXCLUDE file...] USES <target_link_libraries arguments>)
+# mighost_layer(NAME [OBJECT] [SOURCES extra...] [EXCLUDE file...] USES <target_link_libraries arguments>)
 #
-# Builds host/NAME/*.cpp as the static library mighost_NAME. Its include root is
+# Builds host/NAME/*.cpp as the static library mighost_NAME (OBJECT: an object library, for a
+# layer whose files register themselves at static initialization and must all be linked). Its include root is
 # build/layers/NAME, holding one entry: NAME -> host/NAME. A file writes #include "NAME/x.hpp",
 # so it finds the headers of its own layer and of the layers its library links (their roots
 # come with them), and nothing else: including another layer's header fails to compile.
@@ -10,7 +11,7 @@
 set(MIGHOST_LAYERS "" CACHE INTERNAL "")
 
 function(mighost_layer name)
-  cmake_parse_arguments(L "" "" "SOURCES;EXCLUDE;USES" ${ARGN})
+  cmake_parse_arguments(L "OBJECT" "" "SOURCES;EXCLUDE;USES" ${ARGN})
   set(root ${CMAKE_BINARY_DIR}/layers/${name})
   file(MAKE_DIRECTORY ${root})
   file(CREATE_LINK ${CMAKE_SOURCE_DIR}/host/${name} ${root}/${name} SYMBOLIC)
@@ -18,7 +19,11 @@ function(mighost_layer name)
   foreach(ex IN LISTS L_EXCLUDE)
     list(REMOVE_ITEM sources ${CMAKE_SOURCE_DIR}/host/${name}/${ex})
   endforeach()
-  add_library(mighost_${name} STATIC ${sources} ${L_SOURCES})
+  if(L_OBJECT)
+    add_library(mighost_${name} OBJECT ${sources} ${L_SOURCES})
+  else()
+    add_library(mighost_${name} STATIC ${sources} ${L_SOURCES})
+  endif()
   target_include_directories(mighost_${name} PUBLIC ${root})
   target_link_libraries(mighost_${name} ${L_USES})
   set(layers ${MIGHOST_LAYERS})

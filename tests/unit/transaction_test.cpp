@@ -133,7 +133,7 @@ TEST_CASE("transaction: snapshot kind and set_local", "[transaction]")
     CHECK(setting(c, "transaction_isolation") == "repeatable read");
     CHECK(setting(c, "transaction_read_only") == "on");
     tx.set_local("search_path", "");
-    CHECK(setting(c, "search_path") == "\"\"");
+    CHECK(setting(c, "search_path").empty());
     tx.commit();
   }
   CHECK(setting(c, "search_path") == "public");
