@@ -59,8 +59,8 @@ local m = migration.define {
   },
   options = {
     limit = false,   -- §6: no --limit
-    -- a batch costs ~8 ms of statements whatever its size: 5000 rows a batch instead of the
-    -- common 500 (the load of the bench fixture is 2.3x psql's at 500, 1.3x at 5000)
+    -- a batch costs a fixed round of statements whatever its size: 5000 rows a batch instead
+    -- of the common 500 (figures in tests/bench/README.md, "Batch sizes")
     batch_size = {default = 5000},
     source_schema = {type = "string", default = "public", metavar = "SCHEMA", help = "schema of the legacy tables"},
     target_schema = {type = "string", default = "public", metavar = "SCHEMA", help = "schema of the new tables (created if missing)"},

@@ -115,7 +115,8 @@ nlohmann::json export_json(pg::connection& c, const json_options& o)
   std::string path;
   std::unique_ptr<file_sink> sink;
   try {
-    scoped_tx tx(c, scoped_tx::mode::snapshot);
+    pg::transaction tx(c);
+    tx.begin(pg::transaction::kind::snapshot);
     std::vector<std::pair<std::string, table_id>> keyed;
     for (const auto& name : o.tables) {
       if (name == "_meta" || name == "_json_nulls")
@@ -123,7 +124,7 @@ nlohmann::json export_json(pg::connection& c, const json_options& o)
       bool seen = std::any_of(keyed.begin(), keyed.end(), [&](const auto& k) { return k.first == name; });
       if (!seen) keyed.push_back({name, resolve_tables(c, {o.schema.empty() ? name : o.schema + "." + name}).front()});
     }
-    tx.qualify_names();
+    qualify_names(tx);
     auto r = c.exec("SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_database()");
     nlohmann::json meta = o.meta.is_object() ? o.meta : nlohmann::json::object();
     const nlohmann::json own = {{"format", "mighost-json"}, {"format_version", 1}, {"prefix", o.prefix},

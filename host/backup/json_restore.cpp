@@ -144,9 +144,10 @@ nlohmann::json restore_json(pg::connection& c, const std::string& path, const js
     throw backup_error(backup_error::kind::corrupt, path + ": bad _meta or _json_nulls: " + e.what());
   }
 
-  scoped_tx tx(c, scoped_tx::mode::write);
+  pg::transaction tx(c);
+  tx.begin();
   std::vector<json_table> plan = choose(c, members, meta, nulls, o, path);
-  tx.qualify_names();
+  qualify_names(tx);
   std::vector<table_id> ids;
   for (const auto& t : plan) {
     if (!table_exists(c, t.target))

@@ -141,8 +141,9 @@ nlohmann::json restore(pg::connection& c, const std::string& dir, const restore_
   compression comp = parse_compression(manifest.value("compression", "none"));
   std::vector<planned> plan = choose(manifest, o.tables);
 
-  scoped_tx tx(c, scoped_tx::mode::write);
-  tx.qualify_names();
+  pg::transaction tx(c);
+  tx.begin();
+  qualify_names(tx);
   // Keys and indexes of created tables are built after the data: give their sorts room (as
   // one would for pg_restore), for this transaction only and never less than configured.
   c.exec("SELECT pg_catalog.set_config('maintenance_work_mem', '256MB', true) "
@@ -175,7 +176,7 @@ nlohmann::json restore(pg::connection& c, const std::string& dir, const restore_
     // COPY FREEZE skips the later hint-bit rewrite; allowed on a table created or truncated in
     // this (sub)transaction. Only in a transaction of our own, where no older snapshot is open.
     auto t0 = std::chrono::steady_clock::now();
-    load(c, dir, comp, p, tx.own() && (!p.exists || p.truncated));
+    load(c, dir, comp, p, tx.top_level() && (!p.exists || p.truncated));
     spdlog::debug("restore: {} rows into {} in {:.2f} s", p.loaded, display(p.def.id), seconds_since(t0));
   }
   auto t0 = std::chrono::steady_clock::now();

@@ -1,15 +1,9 @@
 // Table snapshots into a directory, and their verification.
 //
 // Compression (--compress zstd|none; Lua compress = "zstd"|"none"): zstd level 1 through
-// libzstd's streaming API with one worker thread, or plain COPY text. Rule: compress by default
-// only if it costs less than 20% time. Measured on the 1M-row items table (stock_batches.md
-// legacy shape, 263 MB of COPY text; 2-core VM shared with other builds, load ~7), backup of
-// items + companies, alternating rounds, medians:
-//   11 rounds: none 5.53 s, zstd-1 6.93 s (+25%); 7 rounds: none 3.79 s, zstd-1 5.46 s (+44%),
-//   zstd --fast=1 5.54 s (+46%); tests/bench/backup_bench.sh, 3 rounds: +39%.
-//   zstd-1 output: 73 MB (3.6x smaller). Client CPU: none 0.35 s, zstd 1.4 s.
-// The server's COPY TO is the bottleneck on an idle machine (one 5-round series showed +0%), but
-// on a busy 2-core host the extra CPU second shows up in wall time, so the default is none.
+// libzstd's streaming API with one worker thread, or plain COPY text. The default is none: the
+// server's COPY TO is the bottleneck on an idle machine, but on a busy host zstd's extra client
+// CPU shows up in wall time (figures in tests/bench/README.md, "Backup compression").
 #include "backup/backup.hpp"
 #include "backup/session.hpp"
 
@@ -88,10 +82,11 @@ nlohmann::json snapshot(pg::connection& c, const snapshot_options& o)
   bool created = prepare_output_dir(o.dir);  // before the first query: a bad dir changes nothing
   std::vector<std::string> written;
   try {
-    scoped_tx tx(c, scoped_tx::mode::snapshot);
+    pg::transaction tx(c);
+    tx.begin(pg::transaction::kind::snapshot);
     std::vector<table_id> ids = o.schema.empty() ? resolve_tables(c, o.tables) : schema_tables(c, o.schema);
-    tx.qualify_names();
-    nlohmann::json manifest = manifest_header(c, o, tx.own());
+    qualify_names(tx);
+    nlohmann::json manifest = manifest_header(c, o, tx.top_level());
     auto& tables = manifest["tables"] = nlohmann::json::array();
     for (std::size_t i = 0; i < ids.size(); ++i) {
       table_def d = describe_table(c, ids[i]);

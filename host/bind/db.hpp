@@ -1,5 +1,6 @@
 #pragma once
 /// @file The `mighost.db` module: binds host/pg to Lua.
+#include "bind/lint_hook.hpp"
 #include "bind/values.hpp"
 #include "pg/connection.hpp"
 
@@ -22,8 +23,11 @@ inline constexpr const char* k_reader_meta = "mighost.db.CopyReader";
 class lua_connection : public type_source
 {
 public:
-  lua_connection(const std::string& conninfo, const pg::session_options& opts) : m_conn(conninfo, opts) {}
+  lua_connection(const std::string& conninfo, const pg::session_options& opts)
+    : m_conn(conninfo, opts), m_lint(install_lint(m_conn)) {}
   pg::connection& conn() { return m_conn; }
+  /// The lint observing this session (installed at connect).
+  pg::lint::observer& lint() { return m_lint; }
   const type_info& info(Oid type) override;
   /// Result column types of a query, without running it (describe of the unnamed statement).
   std::vector<Oid> result_types(const std::string& sql);
@@ -31,6 +35,7 @@ public:
 
 private:
   pg::connection m_conn;
+  pg::lint::observer& m_lint;
   std::unordered_map<Oid, type_info> m_types;
   int m_cursors = 0;
 };
@@ -67,6 +72,7 @@ void push_sql_error(lua_State* L, const pg::sql_error& e);
 
 void register_copy(lua_State* L);  ///< adds copy_in / copy_out to the Connection metatable
 void register_pipe(lua_State* L);  ///< adds copy_from (COPY relayed between two sessions)
+void register_lint(lua_State* L);  ///< adds lint_warnings / lint_new_tables / track_locks / lock_report
 void register_query(lua_State* L); ///< adds query / exec / scalar / each / rows / tx
 void register_int64(lua_State* L); ///< adds db.int64 to the module table on top of the stack
 

@@ -2,6 +2,7 @@
 #include "bind/db.hpp"
 
 #include "lua/barrier.hpp"
+#include "pg/transaction.hpp"
 
 #include <charconv>
 
@@ -86,37 +87,18 @@ int conn_scalar(lua_State* L)
   });
 }
 
-/// Ends what conn:tx / conn:each began, also while a Lua error unwinds through the C++ frames
-/// (LuaJIT raises errors as exceptions on x64, so destructors run).
-class tx_guard
-{
-public:
-  tx_guard(pg::connection& c, bool own) : m_c(c), m_own(own) { if (own) m_c.begin(); }
-  ~tx_guard()
-  {
-    if (!m_own || m_done) return;
-    try { m_c.rollback(); } catch (const std::exception&) {}  // the first error is the one to report
-  }
-  void commit() { m_done = true; if (m_own) m_c.commit(); }
-  tx_guard(const tx_guard&) = delete;
-  tx_guard& operator=(const tx_guard&) = delete;
-
-private:
-  pg::connection& m_c;
-  bool m_own;
-  bool m_done = false;
-};
-
 int conn_tx(lua_State* L)
 {
   lua_connection& c = check_connection(L, 1);
   luaL_checktype(L, 2, LUA_TFUNCTION);
   int base = 2;
   int nargs = lua_gettop(L) - base;
-  auto guard = std::make_unique<tx_guard>(c.conn(), false);
-  lua::protect(L, [&] { guard = std::make_unique<tx_guard>(c.conn(), true); return 0; });
-  lua_call(L, nargs, LUA_MULTRET);  // an error unwinds through `guard`, which rolls back
-  lua::protect(L, [&] { guard->commit(); return 0; });
+  // LuaJIT raises errors as C++ exceptions on x64: an error in the function unwinds through `tx`,
+  // whose destructor rolls back.
+  pg::transaction tx(c.conn());
+  lua::protect(L, [&] { tx.begin(); return 0; });
+  lua_call(L, nargs, LUA_MULTRET);
+  lua::protect(L, [&] { tx.commit(); return 0; });
   return lua_gettop(L) - base + 1;
 }
 
@@ -143,9 +125,9 @@ int conn_each(lua_State* L)
   if (batch < 1) return luaL_argerror(L, 5, "batch size must be at least 1");
   std::string cursor = "mighost_cursor_" + std::to_string(c.next_cursor_id());
   std::string declare = "DECLARE " + cursor + " NO SCROLL CURSOR FOR " + sql;
-  auto guard = std::make_unique<tx_guard>(c.conn(), false);
+  pg::transaction tx(c.conn());  // a cursor needs a transaction: its own unless one is open
   lua::protect(L, [&] {
-    guard = std::make_unique<tx_guard>(c.conn(), c.conn().tx_depth() == 0);
+    if (c.conn().tx_depth() == 0) tx.begin();
     if (lua_isnoneornil(L, 3)) c.conn().exec(declare);
     else c.conn().exec_params(declare, collect_param_table(L, 3, c, sql));
     return 0;
@@ -167,7 +149,7 @@ int conn_each(lua_State* L)
   }
   lua::protect(L, [&] {
     c.conn().exec("CLOSE " + cursor);
-    guard->commit();
+    if (tx.active()) tx.commit();
     return 0;
   });
   lua_pushnumber(L, total);

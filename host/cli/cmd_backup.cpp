@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 
 #include "backup/backup.hpp"
+#include "bind/lint_hook.hpp"
 #include "pg/conninfo.hpp"
 
 #include <cstdio>
@@ -56,6 +57,7 @@ public:
       if (m_out.empty()) throw usage_error{"backup: --out DIR is required"};
       if (m_tables.empty() == m_schema.empty()) throw usage_error{"backup: give --tables or --schema (one of them)"};
       pg::connection conn(pg::default_conninfo(m_db));
+      bind::install_lint(conn);
       return m_format == "json" ? export_json(conn) : snapshot(conn);
     } catch (const backup::backup_error& e) {
       return exit_for(e);

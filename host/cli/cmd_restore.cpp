@@ -2,6 +2,7 @@
 #include "cli/command.hpp"
 
 #include "backup/backup.hpp"
+#include "bind/lint_hook.hpp"
 #include "pg/conninfo.hpp"
 #include "pg/error.hpp"
 
@@ -43,6 +44,7 @@ public:
     if (!json && !m_schema.empty()) throw usage_error{"restore: --schema is for JSON exports only"};
     try {
       pg::connection conn(pg::default_conninfo(m_db));
+      bind::install_lint(conn);
       nlohmann::json out;
       if (json) {
         backup::json_restore_options o;

@@ -98,6 +98,25 @@ PGconn* connection::handle() const
   return m_pg;
 }
 
+PGTransactionStatusType connection::transaction_status() const noexcept
+{
+  return m_pg ? PQtransactionStatus(m_pg) : PQTRANS_UNKNOWN;
+}
+
+statement_observer* connection::observe(std::unique_ptr<statement_observer> o) noexcept
+{
+  m_observer = std::move(o);
+  return m_observer.get();
+}
+
+void connection::notify(const std::string& sql, bool multi) noexcept
+{
+  if (!m_observer || m_observing || !m_pg || m_copy_in || m_copy_out) return;
+  m_observing = true;
+  m_observer->before_statement(*this, sql, multi);
+  m_observing = false;
+}
+
 int connection::backend_pid() const noexcept { return m_pg ? PQbackendPID(m_pg) : 0; }
 int connection::server_version() const noexcept { return m_pg ? PQserverVersion(m_pg) : 0; }
 
@@ -142,7 +161,7 @@ result connection::check(PGresult* r, const std::string& sql)
 result connection::exec(const std::string& sql)
 {
   settle();
-  if (lint::worth_linting(sql, true)) lint_statement(sql);
+  notify(sql, true);
   if (m_locks) locks_before(sql);
   result r = check(PQexec(handle(), sql.c_str()), sql);
   if (m_locks) locks_after(sql);
@@ -171,7 +190,7 @@ result connection::describe(const std::string& sql)
 
 result connection::exec_params(const std::string& sql, const std::vector<param>& params)
 {
-  if (lint::worth_linting(sql, false)) lint_statement(sql);
+  notify(sql, false);
   const std::vector<Oid>& types = param_types(sql);
   if (types.size() != params.size())
     throw usage_error("statement takes " + std::to_string(types.size()) + " parameter(s) but " +

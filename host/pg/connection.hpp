@@ -6,7 +6,7 @@
 /// 6.4 exposes neither per-parameter binary formats (needed to send bytea untouched) nor the
 /// detail/hint/position fields of an error, nor row-at-a-time COPY without its own copies.
 #include "pg/error.hpp"
-#include "pg/lint.hpp"
+#include "pg/observer.hpp"
 #include "pg/result.hpp"
 
 #include <pqxx/connection>
@@ -14,8 +14,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <functional>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace mighost::pg {
@@ -113,24 +113,25 @@ public:
   std::string quote_ident(std::string_view s) const;
   std::string quote_literal(std::string_view s) const;
 
-  /// Lock-heavy DDL warnings (pg/lint.hpp) raised on this session, oldest first (at most 100).
-  const std::vector<lint::warning>& lint_warnings() const noexcept { return m_lint_warnings; }
-  void clear_lint_warnings() noexcept { m_lint_warnings.clear(); }
-  /// Tables the running migration created (resolved to OIDs on this session, so a later rename
-  /// or search_path change cannot confuse them): the lint judges them as new, whatever their
-  /// size. Returns how many of `names` exist.
-  int lint_new_tables(const std::vector<std::string>& names);
+  /// Server-side transaction status (PQTRANS_IDLE, _INTRANS, _INERROR, ...).
+  PGTransactionStatusType transaction_status() const noexcept;
+
+  /// Installs the observer that sees every statement from now on (pg/observer.hpp), replacing
+  /// any earlier one; nullptr removes it. Returns the observer, owned by the connection.
+  statement_observer* observe(std::unique_ptr<statement_observer> o) noexcept;
 
   /// Lock report (pg/locks.cpp): from now on, the relation locks this session takes on the
   /// tables that exist at this moment are recorded with how long each was held (from the
   /// statement that took it to the end of its transaction).
-  void track_locks();
+  /// Tables in schemas `skip_schema` says yes to (the caller's own bookkeeping) are left out,
+  /// as are PostgreSQL's own.
+  void track_locks(const std::function<bool(std::string_view schema)>& skip_schema = {});
   /// Per table, the strongest lock taken and the longest write-blocking one (see lock_summary).
   std::vector<lock_summary> lock_report();
 
 private:
-  /// Lints a DDL-looking statement before it is sent and logs the findings (pg/lint_session.cpp).
-  void lint_statement(const std::string& sql) noexcept;
+  /// Shows the statement to the observer, if any and not already inside it.
+  void notify(const std::string& sql, bool multi) noexcept;
   PGconn* handle() const;
   /// Finishes a COPY TO the caller abandoned, so the next statement can run.
   void settle() noexcept { if (m_copy_out) drain_copy_out(); }
@@ -147,9 +148,8 @@ private:
   bool m_copy_in = false;
   bool m_copy_out = false;
   int m_depth = 0;
-  std::vector<lint::warning> m_lint_warnings;
-  bool m_linting = false;
-  std::unordered_set<long long> m_created;
+  std::unique_ptr<statement_observer> m_observer;
+  bool m_observing = false;
 
   /// Lock tracking hooks (pg/locks.cpp): before and after each statement, around transactions.
   void locks_before(const std::string& sql);

@@ -37,8 +37,8 @@ void connection::begin_copy_in(const std::string& copy_sql)
   }
   PQclear(r);
   // Non-blocking while the data streams: put_copy_data returns once a chunk is queued, and the
-  // socket drains into the server while the caller builds the next chunk. A blocking send waited
-  // for the whole chunk, so the server went idle whenever the caller was busy (or descheduled).
+  // socket drains into the server while the caller builds the next chunk. A blocking send would
+  // wait for the whole chunk, leaving the server idle whenever the caller is busy (or descheduled).
   PQsetnonblocking(handle(), 1);
   m_copy_sql = copy_sql;
   m_copy_in = true;

@@ -3,8 +3,9 @@
 /// they are sent, and each risky one gets a warning that names the safer form.
 ///
 /// `lint()` is a pure function of the SQL text and a catalog lookup, so it is unit-tested without
-/// a server; pg::connection calls it (through `worth_linting()`, a first-word check that keeps
-/// the hot path free) with a lookup that reads pg_class / pg_attribute on the same session.
+/// a server; the lint observer (pg/lint_observer.hpp) calls it (through `worth_linting()`, a
+/// first-word check that keeps the hot path free) with a lookup that reads pg_class /
+/// pg_attribute on the session that runs the statement.
 #include <functional>
 #include <optional>
 #include <string>
@@ -27,7 +28,7 @@ struct table_size
 {
   double rows = -1;     ///< -1 = never analyzed
   long long bytes = 0;
-  /// Created by the running migration (connection::lint_new_tables): no one else uses it yet,
+  /// Created by the running migration (observer::new_tables): no one else uses it yet,
   /// so no lock on it can block anyone, whatever its size.
   bool created = false;
 };
@@ -43,6 +44,9 @@ struct catalog
   std::function<bool(const table_ref&, const std::string& column)> not_null_proven;
   /// format_type() of a column ("character varying(20)"), nullopt if unknown.
   std::function<std::optional<std::string>(const table_ref&, const std::string& column)> column_type;
+  /// True for a schema the caller owns (its own bookkeeping, which no one else locks): statements
+  /// on its tables are neither checked nor looked up.
+  std::function<bool(std::string_view schema)> owned_schema;
 };
 
 /// A table is "large" (worth a warning) above either limit. 0/0 makes every non-empty table large.
@@ -64,8 +68,8 @@ struct warning
   std::string text() const;
 };
 
-/// Checks every statement in `sql` (several may be separated by `;`). Statements on tables in
-/// the schemas mig_meta and mig_backup_* are not checked: the host owns those.
+/// Checks every statement in `sql` (several may be separated by `;`). Statements on temporary
+/// tables (a session's own: they block no one) and on cat.owned_schema's are not checked.
 std::vector<warning> lint(std::string_view sql, const catalog& cat, const thresholds& limits);
 
 /// The same with the process-wide thresholds (config()).

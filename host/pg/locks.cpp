@@ -5,6 +5,7 @@
 // with the transaction. Outside a transaction only the CONCURRENTLY forms are expected; they take
 // SHARE UPDATE EXCLUSIVE for the statement's duration, which is recorded as such.
 #include "pg/connection.hpp"
+#include "pg/lint.hpp"
 #include "pg/locks.hpp"
 
 #include <spdlog/spdlog.h>
@@ -79,16 +80,18 @@ void close_hold(lock_tracker& t, const lock_tracker::key& k, const lock_tracker:
 
 } // namespace
 
-void connection::track_locks()
+void connection::track_locks(const std::function<bool(std::string_view schema)>& skip_schema)
 {
   auto t = std::make_unique<lock_tracker>();
   result r = exec(
-    "SELECT c.oid::int8, format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+    "SELECT c.oid::int8, format('%I.%I', n.nspname, c.relname), n.nspname FROM pg_class c"
     "  JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'mig_meta', 'mig_ddl_scratch')"
-    "   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'mig\\_backup\\_%'");
-  for (int i = 0; i < r.rows(); ++i)
+    " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    "   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'");
+  for (int i = 0; i < r.rows(); ++i) {
+    if (skip_schema && skip_schema(r.value(i, 2))) continue;
     t->tables[std::atoll(std::string(r.value(i, 0)).c_str())] = std::string(r.value(i, 1));
+  }
   m_locks = std::move(t);
 }
 

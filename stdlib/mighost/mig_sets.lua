@@ -242,7 +242,7 @@ end
 
 --- The range form of fetch: one row back (the last key; the window's size and pending count as
 --- window aggregates over the index-ordered window), instead of every key sorted twice and
---- turned into Lua tables (~35 of the ~135 ms of a 5000-row stock_batches window).
+--- turned into Lua tables (a quarter of a large window's time: tests/bench/README.md).
 function SourceSet:fetch_range(window, probe, cols, desc, params)
   local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "
     .. (probe and "count(*) FILTER (WHERE p.pending) OVER ()" or "count(*) OVER ()") .. " AS __mig_npending"

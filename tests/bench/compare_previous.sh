@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs a migration's previous hand-written script (tests/bench/previous/NAME.lua) and today's
+# Runs a migration's previous hand-written script (tests/bench/previous/NAME.lua) and the
 # declared one (scripts/NAME.lua) on copies of the same fixtures and compares the results: every
 # relation, every table's rows (mig_meta's rejects and fixups without their run ids), all equal.
 #   bash tests/bench/compare_previous.sh build/mighost stock_batches examples/stock_batches/small.sql

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bench of a set-based migration script (issue 5): `mighost run scripts/<M>.lua` on the large
+# Bench of a set-based migration script: `mighost run scripts/<M>.lua` on the large
 # fixture (examples/<M>/generate.sql) against the anchor, psql running tests/bench/anchors/<M>.sql:
 # one `INSERT INTO <target> SELECT <the same transform, rejects left out>` into the same target
 # DDL (the script's TARGET_DDL: keys, CHECKs, foreign keys, indexes). M: stock_batches (1M items at

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The COPY benchmark of issue 2 (see tests/bench/README.md). Not a test: nothing here runs in CI.
+# The COPY benchmark (see tests/bench/README.md). Not a test: nothing here runs in CI.
 #   bash tests/bench/run.sh [--rows N] [--small N] [--rounds R] [--methods abcd] [--no-build]
 # Builds build-bench (Release), starts a sandbox PostgreSQL, fills "items" with --small (default
 # 100k, schema "small") and N rows (default 1M, schema "public"), then times items → t several ways

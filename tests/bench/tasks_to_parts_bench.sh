@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bench of scripts/tasks_to_parts.lua (issue 5): the script on the large fixture
+# Bench of scripts/tasks_to_parts.lua: the script on the large fixture
 # (examples/tasks_to_parts/generate.sql) against tests/bench/tasks_to_parts_rowbyrow.py, the seed
 # runbook's row-by-row approach in psycopg2. Not a test: nothing here runs in CI.
 #   bash tests/bench/tasks_to_parts_bench.sh [--mighost PATH] [--scale S (1 = 100k tasks, 1M timers)] [--rounds R]

@@ -1,4 +1,4 @@
-# The framework tests (sourced by run.sh): one function per behaviour of issue 3, each against a
+# The framework tests (sourced by run.sh): one function per behaviour of the framework, each against a
 # fresh copy of the demo fixture. $REF is the database of an uninterrupted run, $REF_STATE its
 # fingerprint.
 

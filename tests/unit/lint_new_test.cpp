@@ -2,6 +2,7 @@
 // the statements it recognises as CONCURRENTLY, and the lock report of pg::connection.
 #include <catch2/catch.hpp>
 
+#include "bind/lint_hook.hpp"
 #include "pg.hpp"
 #include "pg/connection.hpp"
 #include "pg/lint.hpp"
@@ -60,20 +61,21 @@ TEST_CASE("lint: the statements that run outside a transaction with a weak lock"
   CHECK_FALSE(lint::concurrent_statement("DROP INDEX CONCURRENTLY a, b"));
 }
 
-TEST_CASE("lint: the connection hook judges the tables named by lint_new_tables as new", "[lint]")
+TEST_CASE("lint: the connection hook judges the tables named by new_tables as new", "[lint]")
 {
   const auto saved = lint::config();
   lint::set_config({true, {0, 0}});
   connection c(mighost::test::fresh_database("lint_new"));
+  lint::observer& hook = mighost::bind::install_lint(c);
   c.exec("CREATE TABLE old_t (id int PRIMARY KEY, a int); CREATE TABLE new_t (id int PRIMARY KEY, a int);"
          "INSERT INTO old_t SELECT g, g FROM generate_series(1, 100) g; INSERT INTO new_t SELECT * FROM old_t;"
          "ANALYZE old_t, new_t");
-  CHECK(c.lint_new_tables({"new_t", "no_such_table"}) == 1);
+  CHECK(hook.new_tables(c, {"new_t", "no_such_table"}) == 1);
   c.exec("CREATE INDEX ON new_t (a); ALTER TABLE new_t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES old_t (id)");
-  CHECK(c.lint_warnings().empty());
+  CHECK(hook.warnings().empty());
   c.exec("CREATE INDEX ON old_t (a)");
-  REQUIRE(c.lint_warnings().size() == 1);
-  CHECK(c.lint_warnings()[0].table == "old_t");
+  REQUIRE(hook.warnings().size() == 1);
+  CHECK(hook.warnings()[0].table == "old_t");
   lint::set_config(saved);
 }
 

@@ -1,7 +1,8 @@
-// Run-time lint of lock-heavy DDL: the pure lint() on SQL text, and the hook in pg::connection
-// on a real server.
+// Run-time lint of lock-heavy DDL: the pure lint() on SQL text, and the observer the binding
+// layer installs on a connection, on a real server.
 #include <catch2/catch.hpp>
 
+#include "bind/lint_hook.hpp"
 #include "lua_harness.hpp"
 #include "pg/connection.hpp"
 #include "pg/lint.hpp"
@@ -37,6 +38,7 @@ lint::catalog fake_catalog(std::vector<std::string>* asked = nullptr)
     return std::string("integer");
   };
   cat.not_null_proven = [](const lint::table_ref&, const std::string& col) { return col == "proven"; };
+  cat.owned_schema = mighost::bind::bookkeeping_schema;
   return cat;
 }
 
@@ -178,38 +180,39 @@ TEST_CASE("lint: the connection hook warns on the statements it runs", "[lint]")
   const auto saved = lint::config();
   lint::set_config({true, {0, 0}});
   connection c(mighost::test::fresh_database("lint"));
+  const lint::observer& hook = mighost::bind::install_lint(c);
   c.exec("CREATE TABLE items (id int PRIMARY KEY, a int, code varchar(10), p int);"
          "CREATE TABLE empty_t (a int);"
          "INSERT INTO items SELECT g, g, 'c' || g, g FROM generate_series(1, 100) g; ANALYZE items");
-  CHECK(c.lint_warnings().empty());  // CREATE TABLE, INSERT, ANALYZE: nothing to say
+  CHECK(hook.warnings().empty());  // CREATE TABLE, INSERT, ANALYZE: nothing to say
 
   c.exec("CREATE INDEX items_a ON items (a)");
-  REQUIRE(c.lint_warnings().size() == 1);
-  CHECK(c.lint_warnings()[0].rule == "create_index");
-  CHECK(c.lint_warnings()[0].message.find("~100 rows") != std::string::npos);
+  REQUIRE(hook.warnings().size() == 1);
+  CHECK(hook.warnings()[0].rule == "create_index");
+  CHECK(hook.warnings()[0].message.find("~100 rows") != std::string::npos);
   c.exec("CREATE INDEX CONCURRENTLY items_a2 ON items (a)");
   c.exec("CREATE INDEX empty_a ON empty_t (a)");  // empty: nothing to lock for long
-  CHECK(c.lint_warnings().size() == 1);
+  CHECK(hook.warnings().size() == 1);
 
   // exec_params goes through the hook too; widening a varchar is not a rewrite.
   c.exec_params("ALTER TABLE items ALTER COLUMN code TYPE varchar(20)", {});
-  CHECK(c.lint_warnings().size() == 1);
+  CHECK(hook.warnings().size() == 1);
   c.exec_params("ALTER TABLE items ALTER COLUMN a TYPE bigint", {});
-  REQUIRE(c.lint_warnings().size() == 2);
-  CHECK(c.lint_warnings()[1].rule == "column_type");
+  REQUIRE(hook.warnings().size() == 2);
+  CHECK(hook.warnings()[1].rule == "column_type");
 
   // SET NOT NULL: warns alone, not after the validated-check recipe (seen in the real catalog).
   c.begin();
   c.exec("ALTER TABLE items ALTER COLUMN p SET NOT NULL");
-  CHECK(c.lint_warnings().size() == 3);
+  CHECK(hook.warnings().size() == 3);
   c.rollback();
   c.exec("ALTER TABLE items ADD CONSTRAINT p_nn CHECK (p IS NOT NULL) NOT VALID");
   c.exec("ALTER TABLE items VALIDATE CONSTRAINT p_nn");
   c.exec("ALTER TABLE items ALTER COLUMN p SET NOT NULL");
-  CHECK(c.lint_warnings().size() == 3);
+  CHECK(hook.warnings().size() == 3);
   c.exec("ALTER TABLE items ADD COLUMN r float8 DEFAULT random()");
-  REQUIRE(c.lint_warnings().size() == 4);
-  CHECK(c.lint_warnings()[3].rule == "volatile_default");
+  REQUIRE(hook.warnings().size() == 4);
+  CHECK(hook.warnings()[3].rule == "volatile_default");
 
   // The host's own schemas are not linted; the lookups never break a transaction.
   c.exec("CREATE SCHEMA mig_meta; CREATE TABLE mig_meta.runs AS SELECT * FROM items");
@@ -218,12 +221,12 @@ TEST_CASE("lint: the connection hook warns on the statements it runs", "[lint]")
          " SELECT 1");
   CHECK(c.exec("SELECT count(*) FROM items").value(0, 0) == "100");
   c.commit();
-  CHECK(c.lint_warnings().size() == 4);
+  CHECK(hook.warnings().size() == 4);
 
   // Default thresholds: 100 rows is small.
   lint::set_config({true, {}});
   c.exec("CREATE INDEX items_a3 ON items (a)");
-  CHECK(c.lint_warnings().size() == 4);
+  CHECK(hook.warnings().size() == 4);
   lint::set_config(saved);
 }
 
@@ -233,6 +236,7 @@ TEST_CASE("lint: lookups neither wait on locks nor change what the script sees",
   lint::set_config({true, {0, 0}});
   const std::string url = mighost::test::fresh_database("lint_locks");
   connection a(url), b(url);
+  const lint::observer& hook = mighost::bind::install_lint(a);
   a.exec("CREATE TABLE items (a int); INSERT INTO items SELECT generate_series(1, 100); ANALYZE items");
   b.exec("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE");
   a.set_lock_timeout(300);
@@ -249,15 +253,15 @@ TEST_CASE("lint: lookups neither wait on locks nor change what the script sees",
   // In a transaction no lookup locks the table: the size comes from pg_class, the warning is
   // made, and the error is still the statement's own (not "current transaction is aborted").
   a.begin();
-  const auto before = a.lint_warnings().size();
+  const auto before = hook.warnings().size();
   CHECK(sqlstate_of("CREATE INDEX ON items (a)") == "55P03");
-  CHECK(a.lint_warnings().size() == before + 1);
+  CHECK(hook.warnings().size() == before + 1);
   a.rollback();
   b.exec("ROLLBACK");
   // A lint in a transaction leaves no savepoint behind and the transaction usable.
   a.begin();
   a.exec("CREATE INDEX ON items (a)");
-  CHECK(a.lint_warnings().size() == before + 2);
+  CHECK(hook.warnings().size() == before + 2);
   CHECK(sqlstate_of("ROLLBACK TO SAVEPOINT mighost_lint") == "3B001");
   a.rollback();
   CHECK(a.exec("SELECT count(*) FROM pg_indexes WHERE tablename = 'items'").value(0, 0) == "0");

@@ -42,7 +42,7 @@ local REJECTS = [[SELECT b."id" AS source_key, b.__reason AS reason, CASE
   FROM b WHERE b.__reason IS NOT NULL]]
 
 -- The fixups of the batch: dangling references of migrating items, nulled. (The items with one are
--- picked before the VALUES pair is built: it cost ~8 of the ~100 ms of a 5000-item window for all.)
+-- picked before the VALUES pair is built, which then covers only them.)
 local FIXUPS = [[SELECT b."id" AS source_key, f.field, f.rule, f.old_value, NULL AS new_value
   FROM b CROSS JOIN LATERAL (VALUES ('locationId', 'orphan_location', b."locationId", b.__location_id),
                                     ('assignedUserId', 'orphan_user', b."assignedUserId", b.__user_id)) f(field, rule, old_value, kept)
@@ -96,9 +96,7 @@ ALTER TABLE "stock_batches" ADD CONSTRAINT "stock_batches_assignedUserId_fkey" F
 -- TARGET_DDL is applied the way pg_restore and pgloader load a table. Setup creates the table with
 -- its key and CHECK, which the batches need ("insert if absent", the migrated probe, the quantity
 -- rule). Finalize adds the secondary indexes and foreign keys, each built or validated once over all
--- rows, instead of three index insertions and three foreign-key lookups per migrated row (on 1M
--- items psql's INSERT ... SELECT took 60 s into the finished table, 17.5 s into the bare table
--- with the same indexes and keys added afterwards).
+-- rows, instead of three index insertions and three foreign-key lookups per migrated row.
 -- Until a complete run has finalized, the table (new, unused by the application: useBatchSystem
 -- stays false) has neither; each later statement runs only when its object is missing, so a
 -- resumed, repeated or partial-then-complete run ends with exactly §2. An item deleted while the
@@ -153,7 +151,7 @@ local MB = [[(SELECT * FROM "stock_batches" WHERE "id" LIKE 'mig\_%')]]
 
 -- items_unchanged. The spec compares (to_jsonb(i) - 'useBatchSystem') <> to_jsonb(s); this compares
 -- the backup's columns one by one (IS DISTINCT FROM: the same verdict for every value — NaN = NaN,
--- -0 = 0 — without building 2M jsonb values: 36 s -> 5 s on 1M rows). When "items" no longer has
+-- -0 = 0 — without building 2M jsonb values). When "items" no longer has
 -- exactly the backup's columns (same types) plus "useBatchSystem", every row differs, as with jsonb.
 local ITEMS_UNCHANGED_SPEC = [[SELECT count(*) FROM mig_backup_stock_batches.items s
     LEFT JOIN "items" i ON i."id" = s."id"
@@ -200,7 +198,7 @@ local m = migration.define {
       source = [[SELECT * FROM "items"]],
       key = "id",                                     -- ordered COLLATE "C"
       migrated = [[EXISTS (SELECT 1 FROM "stock_batches" b WHERE b."id" = 'mig_' || md5(s."id"))]],
-      -- the same count as `migrated` probed per item, as one hash join (33 s -> ~6 s on 1M rows)
+      -- the same count as `migrated` probed per item, as one hash join
       migrated_count = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")]],
       -- no migrated batch yet: a first run, whose windows need no per-item pending probe
       fresh = [[SELECT NOT EXISTS (SELECT 1 FROM "stock_batches" WHERE "id" LIKE 'mig\_%')]],
@@ -221,7 +219,7 @@ local m = migration.define {
     {name = "no_double_resolution", sql = [[SELECT count(*) FROM "items" i
         JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id") WHERE ]] .. REJ 'i."id"'},
     -- batch_values: the spec's query with the location / user subselects as LEFT JOINs on their
-    -- primary keys (the same values; a hash join instead of 2M index probes: 27 s -> 10 s on 1M rows).
+    -- primary keys (the same values; a hash join instead of 2M index probes).
     {name = "batch_values", sql = [[SELECT count(*) FROM "items" i JOIN "stock_batches" b ON b."id" = 'mig_' || md5(i."id")
         LEFT JOIN "locations" l ON l."id" = i."locationId" LEFT JOIN "users" u ON u."id" = i."assignedUserId"
         WHERE (b."itemId", b."quantity", b."status", b."costPerUnitUSD", b."freightCostUSD", b."orderDate",
@@ -232,7 +230,7 @@ local m = migration.define {
                i."notes", i."createdAt", i."updatedAt", l."id", u."id")]]},
     -- quantity_match and totals_match compare every non-rejected item: they only hold once all are
     -- resolved, so a partial run (--limit) skips them like the *_accounted checks.
-    -- (the spec's correlated sum per item as a join with the sums per item: 21 s -> 11 s on 1M rows)
+    -- (the spec's correlated sum per item as a join with the sums per item)
     {name = "quantity_match", needs = "complete", sql = [[SELECT count(*) FROM "items" i
         LEFT JOIN (SELECT b."itemId", sum(b."quantity") AS q FROM "stock_batches" b WHERE b."id" LIKE 'mig\_%'
                     GROUP BY b."itemId") m ON m."itemId" = i."id"

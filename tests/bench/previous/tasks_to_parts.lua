@@ -7,7 +7,7 @@
 --   mighost run scripts/tasks_to_parts.lua --db URL --recompute --workers 4   # phase 6
 --   touch recompute_part_costs.stop                                        # stop the recompute
 --
--- Decisions where the spec leaves room (see also the report of issue 5):
+-- Decisions where the spec leaves room:
 -- * A per-user cost row whose task is missing/rejected AND whose user is missing: the task reason
 --   wins (orphan_task, then task_rejected, then orphan_user) — the order of examples/.../expected.sql.
 -- * A cost row counts as migrated only when its target row belongs to OUR part (task_key = the
@@ -101,8 +101,8 @@ UPDATE tasks_partcostagguser a SET hours_ww = 0, hours_ah = 0, hours_su = 0, cos
 WHERE a.part_id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM m WHERE m.part_id = a.part_id AND m.user_id = a.user_id)]]
 
 -- JIT off on every connection the script uses: the checks, counts and finalize statements have
--- large estimated costs, and compiling them cost more than running them (recomputed_user_costs on
--- 10k tasks: 3.8 s with JIT, 0.04 s without). Session-level, once per connection.
+-- large estimated costs, and compiling them costs more than running them. Session-level, once per
+-- connection.
 local jit_off = setmetatable({}, {__mode = "k"})
 local function no_jit(conn)
   if not jit_off[conn] then
@@ -152,8 +152,8 @@ local m = migration.define {
     ctx.db:exec(S.TARGET_DDL)
     ctx.db:exec(S.COST_VIEWS)
     -- A batch probes the snapshot for its tasks' timers (the timer source set). Taken in the live
-    -- table's order, a task's timers sit on as many random pages of it as they have rows (20 of
-    -- the 80 ms of a 100-task batch on 1M timers); clustered by task once, when the snapshot is
+    -- table's order, a task's timers sit on as many random pages of it as they have rows;
+    -- clustered by task once, when the snapshot is
     -- new, they share a page or two. Same rows, same key: only their order on disk changes.
     if not ctx.db:scalar("SELECT to_regclass($1) IS NOT NULL", S.BACKUP_TASK_INDEX) then
       local index = S.BACKUP_TASK_INDEX:match("%.(.+)$")   -- CREATE INDEX / CLUSTER take the bare name
@@ -222,8 +222,7 @@ local m = migration.define {
       counts = function(ctx, done) return {queued = ctx.shared.queued or 0, recomputed = done} end },
   },
 
-  -- Each set's `migrated_count` is its `migrated` predicate counted as one join (the run's counts:
-  -- 8.3 s of per-row probes for the 1M timers, ~1 s as a hash join).
+  -- Each set's `migrated_count` is its `migrated` predicate counted as one join (the run's counts).
   sets = {
     { name = "tasks_timer", key = "id",
       source = function(ctx)

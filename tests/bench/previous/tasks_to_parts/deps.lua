@@ -23,7 +23,7 @@ end
 -- The same test as NOT REJ(set, key), probed per row: `CROSS JOIN LATERAL … OFFSET 0` is planned for
 -- one row, an index lookup in mig_meta.rejects. As a plain NOT EXISTS the planner, whose statistics of
 -- the growing rejects table are stale, chose a nested-loop anti join that compared every timer of a
--- batch with every timer reject (160 of 240 ms per batch). Use with `AND nr.ok`.
+-- batch with every timer reject. Use with `AND nr.ok`.
 local function not_rejected(set, key)
   return "CROSS JOIN LATERAL (SELECT NOT " .. REJ(set, key) .. " AS ok OFFSET 0) nr"
 end

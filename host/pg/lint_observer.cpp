@@ -1,6 +1,6 @@
-// The run-time lint hook of pg::connection and the lint's process-wide settings. The hook answers
-// lint()'s catalog questions on the same session (so uncommitted DDL of the running transaction is
-// seen) and logs what it finds.
+// The lint observer (pg/lint_observer.hpp) and the lint's process-wide settings.
+#include "pg/lint_observer.hpp"
+
 #include "pg/connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace mighost::pg {
+namespace mighost::pg::lint {
 
 namespace {
 
@@ -47,78 +47,78 @@ const std::string k_type_sql =
 
 } // namespace
 
-void connection::lint_statement(const std::string& sql) noexcept
+catalog observer::session_catalog(connection& c, bool in_tx, bool& saved)
 {
-  if (m_linting || !m_pg || m_copy_in || m_copy_out) return;
-  // In a failed transaction every lookup fails too, and the statement will be refused anyway.
-  if (PQtransactionStatus(m_pg) == PQTRANS_INERROR) return;
-  const lint::config_values cfg = lint::config();
-  if (!cfg.enabled) return;
   // Inside the script's transaction the lookups run in a savepoint (made before the first one),
   // so that even a failed lookup (a statement timeout, a cancel) leaves the transaction as it was.
-  const bool in_tx = PQtransactionStatus(m_pg) == PQTRANS_INTRANS;
-  bool saved = false;
-  auto lookup = [&](const std::string& q, const std::vector<param>& p) {
+  auto lookup = [&c, in_tx, &saved](const std::string& q, const std::vector<param>& p) {
     if (in_tx && !saved) {
-      exec("SAVEPOINT mighost_lint");
+      c.exec("SAVEPOINT mighost_lint");
       saved = true;
     }
-    return exec_params(q, p);
+    return c.exec_params(q, p);
   };
-  m_linting = true;
+  catalog cat;
+  cat.size = [this, lookup, in_tx](const table_ref& t) -> std::optional<table_size> {
+    result r = lookup(k_size_sql, {{t.schema}, {t.name}, {in_tx ? "t" : "f"}});
+    if (r.rows() == 0) return std::nullopt;
+    table_size s;
+    s.rows = r.value(0, 1) == "t" ? -1 : std::atof(std::string(r.value(0, 0)).c_str());
+    s.bytes = std::atoll(std::string(r.value(0, 2)).c_str());
+    s.created = m_created.count(std::atoll(std::string(r.value(0, 3)).c_str())) > 0;
+    return s;
+  };
+  cat.not_null_proven = [lookup](const table_ref& t, const std::string& col) {
+    result r = lookup(k_not_null_sql, {{t.schema}, {t.name}, {col}});
+    return r.rows() > 0 && r.value(0, 0) == "t";
+  };
+  cat.column_type = [lookup](const table_ref& t, const std::string& col) -> std::optional<std::string> {
+    result r = lookup(k_type_sql, {{t.schema}, {t.name}, {col}});
+    if (r.rows() == 0) return std::nullopt;
+    return std::string(r.value(0, 0));
+  };
+  cat.owned_schema = m_owned_schema;
+  return cat;
+}
+
+void observer::before_statement(connection& c, const std::string& sql, bool multi) noexcept
+{
+  if (!worth_linting(sql, multi)) return;
+  // In a failed transaction every lookup fails too, and the statement will be refused anyway.
+  if (c.transaction_status() == PQTRANS_INERROR) return;
+  const config_values cfg = config();
+  if (!cfg.enabled) return;
+  const bool in_tx = c.transaction_status() == PQTRANS_INTRANS;
+  bool saved = false;
   try {
-    lint::catalog cat;
-    cat.size = [&](const lint::table_ref& t) -> std::optional<lint::table_size> {
-      result r = lookup(k_size_sql, {{t.schema}, {t.name}, {in_tx ? "t" : "f"}});
-      if (r.rows() == 0) return std::nullopt;
-      lint::table_size s;
-      s.rows = r.value(0, 1) == "t" ? -1 : std::atof(std::string(r.value(0, 0)).c_str());
-      s.bytes = std::atoll(std::string(r.value(0, 2)).c_str());
-      s.created = m_created.count(std::atoll(std::string(r.value(0, 3)).c_str())) > 0;
-      return s;
-    };
-    cat.not_null_proven = [&](const lint::table_ref& t, const std::string& col) {
-      result r = lookup(k_not_null_sql, {{t.schema}, {t.name}, {col}});
-      return r.rows() > 0 && r.value(0, 0) == "t";
-    };
-    cat.column_type = [&](const lint::table_ref& t, const std::string& col) -> std::optional<std::string> {
-      result r = lookup(k_type_sql, {{t.schema}, {t.name}, {col}});
-      if (r.rows() == 0) return std::nullopt;
-      return std::string(r.value(0, 0));
-    };
-    std::vector<lint::warning> found = lint::lint(sql, cat, cfg.limits);
-    if (saved) exec("RELEASE SAVEPOINT mighost_lint");
-    for (lint::warning& w : found) {
+    std::vector<warning> found = lint(sql, session_catalog(c, in_tx, saved), cfg.limits);
+    if (saved) c.exec("RELEASE SAVEPOINT mighost_lint");
+    for (warning& w : found) {
       spdlog::warn("lock-heavy DDL: {}", w.text());
-      if (m_lint_warnings.size() >= 100) m_lint_warnings.erase(m_lint_warnings.begin());
-      m_lint_warnings.push_back(std::move(w));
+      if (m_warnings.size() >= 100) m_warnings.erase(m_warnings.begin());
+      m_warnings.push_back(std::move(w));
     }
   } catch (const std::exception& e) {
     spdlog::debug("lint skipped ({}): {}", e.what(), sql.substr(0, 200));
     try {
-      if (saved && is_open()) exec("ROLLBACK TO SAVEPOINT mighost_lint; RELEASE SAVEPOINT mighost_lint");
+      if (saved && c.is_open()) c.exec("ROLLBACK TO SAVEPOINT mighost_lint; RELEASE SAVEPOINT mighost_lint");
     } catch (const std::exception&) {
       // The connection is gone or the savepoint was never made; the statement will say so.
     }
   }
-  m_linting = false;
 }
 
-int connection::lint_new_tables(const std::vector<std::string>& names)
+int observer::new_tables(connection& c, const std::vector<std::string>& names)
 {
   int found = 0;
   for (const std::string& n : names) {
-    result r = exec_params("SELECT to_regclass($1)::oid::int8", {{n}});
+    result r = c.exec_params("SELECT to_regclass($1)::oid::int8", {{n}});
     if (r.rows() == 0 || r.is_null(0, 0)) continue;
     m_created.insert(std::atoll(std::string(r.value(0, 0)).c_str()));
     ++found;
   }
   return found;
 }
-
-} // namespace mighost::pg
-
-namespace mighost::pg::lint {
 
 namespace {
 
