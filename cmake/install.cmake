@@ -3,6 +3,9 @@
 # man page. The installed layout is what the binary looks for next to itself
 # (<prefix>/bin/mighost -> <prefix>/share/mighost/...), so an unpacked package works from any root.
 include(GNUInstallDirs)
+# `cmake --install` / `cpack` install what was built: they do not build every target first (the
+# package test runs cpack from inside ctest, beside the other tests).
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 set(MIGHOST_DATADIR ${CMAKE_INSTALL_DATADIR}/mighost)
 # `mighost new` writes a .luarc.json naming the annotations: beside the binary when installed,

@@ -17,8 +17,11 @@ local function add(class, name)
   members[class][name] = true
 end
 local list = assert(io.popen("find '" .. dir .. "' -name '*.lua' | sort"))
+local broken = {}
 for path in list:lines() do
   files = files + 1
+  local ok, err = loadfile(path)   -- valid Lua, as lua-language-server parses it
+  if not ok then broken[#broken + 1] = "BROKEN " .. err end
   local class, pending_class, class_of = nil, nil, {}
   for line in io.lines(path) do
     local c = line:match("^%-%-%-@class%s+([%w_.]+)")
@@ -34,7 +37,7 @@ for path in list:lines() do
 end
 list:close()
 
-local missing, checked = {}, 0
+local missing, checked = broken, 0
 local function expect(class, name, what)
   checked = checked + 1
   if not (members[class] and members[class][name]) then
