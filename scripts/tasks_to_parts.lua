@@ -59,7 +59,7 @@ local m = migration.define {
   options = {
     batch_size = {default = 100, help = "tasks per transaction (with their timers and cost rows)"},
     stop_file = {default = "recompute_part_costs.stop"},
-    recompute = {type = "bool", help = "after the migration, recompute the queued parts' costs (spec 3.4)"},
+    recompute = {type = "bool", help = "after the migration, recompute the queued parts' costs from their timers"},
   },
 
   backup = {"tasks_timer"},   -- the snapshot: source of the timer set, and what rollback restores
