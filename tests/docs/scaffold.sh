@@ -6,9 +6,10 @@
 set -u
 MIGHOST=$(realpath "${1:?usage: scaffold.sh path/to/mighost}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NAME=scaffold SET=none SCRIPT=none
-. "$ROOT/tests/scripts/lib.sh"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-scaffold-XXXXXX")
 trap 'cd / && rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+source "$ROOT/tests/support/lib.sh"
 tree_sum() { (cd "$1" && find . -type f | sort | xargs md5sum); }
 
 echo "# mighost new orders_copy --dir gen"
@@ -46,5 +47,4 @@ expect "another NAME in the folder: exit 0, its .luarc.json kept" eq "$?|$(cat g
 "$MIGHOST" new 'Bad-Name' > out.txt 2> err.txt
 expect "a bad NAME: exit 64, says why" eq "$?|$(grep -c "NAME 'Bad-Name'" err.txt)" "64|1"
 
-echo "scaffold: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish scaffold

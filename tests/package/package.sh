@@ -9,16 +9,17 @@ set -u
 MIGHOST=$(realpath "${1:?usage: package.sh path/to/build/mighost}")
 BUILD=$(dirname "$MIGHOST")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-NAME=package SET=none SCRIPT=none
-. "$ROOT/tests/scripts/lib.sh"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-package-XXXXXX")
 trap 'cd / && rm -rf "$WORK"' EXIT
+cd "$WORK" || exit 1
+source "$ROOT/tests/support/lib.sh"
 
 echo "# cpack"
 cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/pkg" > cpack.log 2>&1
 expect "cpack: exit 0" eq "$?" 0
 deb=$(ls "$WORK"/pkg/*.deb 2>/dev/null | head -1)
 expect "cpack: one .deb" test -f "$deb"
-[ -f "$deb" ] || { cat cpack.log; echo "package: $passed passed, $failed failed"; exit 1; }
+[ -f "$deb" ] || { cat cpack.log; finish package; exit 1; }
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "#   Depends: $depends"
 for lib in $(objdump -p "$MIGHOST" | awk '/NEEDED/ {print $2}'); do
@@ -63,5 +64,4 @@ expect "the same tree as the package" eq "$(cd prefix && find . -type f | sort)"
 "$WORK/prefix/bin/mighost" run "$WORK/prefix/share/mighost/scripts/rds_mapping.lua" --help > out.txt 2> err.txt
 expect "installed by cmake: rds_mapping --help" eq "$?" 0
 
-echo "package: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish package
