@@ -34,6 +34,11 @@ function sys.mkdir_p(path, mode) end
 ---@param path string
 ---@return boolean
 function sys.exists(path) end
+---Creates `path` as an empty file only its owner can read and write (0600).
+---@param path string
+---@return true? ok
+---@return string? error
+function sys.create_private(path) end
 ---@return integer
 function sys.getpid() end
 ---@return string
