@@ -1,5 +1,5 @@
--- scripts/tasks_to_parts.lua — Django machining Tasks -> Parts/Operations (spec: ../shared/spec/
--- tasks_to_parts.md; runbook: ../shared/seeds/001_*.txt). Replaces the runbook's
+-- tasks_to_parts: Django machining Tasks -> Parts/Operations. What it does, its options, codes,
+-- checks and rollback: docs/tasks_to_parts.md. Replaces the runbook's
 -- migrate_tasks_to_parts, migrate_job_costs, validate_migration and recompute_part_costs:
 --
 --   mighost run scripts/tasks_to_parts.lua --db URL --dry-run --limit 10   # phase 3: look first
@@ -7,7 +7,7 @@
 --   mighost run scripts/tasks_to_parts.lua --db URL --recompute --workers 4   # phase 6
 --   touch recompute_part_costs.stop                                        # stop the recompute
 --
--- Decisions where the spec leaves room:
+-- Decisions the rules leave open:
 -- * A per-user cost row whose task is missing/rejected AND whose user is missing: the task reason
 --   wins (orphan_task, then task_rejected, then orphan_user) — the order of examples/.../expected.sql.
 -- * A cost row counts as migrated only when its target row belongs to OUR part (task_key = the
@@ -59,7 +59,7 @@ local m = migration.define {
   options = {
     batch_size = {default = 100, help = "tasks per transaction (with their timers and cost rows)"},
     stop_file = {default = "recompute_part_costs.stop"},
-    recompute = {type = "bool", help = "after the migration, recompute the queued parts' costs (spec 3.4)"},
+    recompute = {type = "bool", help = "after the migration, recompute the queued parts' costs from their timers"},
   },
 
   backup = {"tasks_timer"},   -- the snapshot: source of the timer set, and what rollback restores

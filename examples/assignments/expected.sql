@@ -1,6 +1,6 @@
--- Expected outcome of scripts/assignments.lua, computed straight from the spec's mapping rules
--- (../shared/spec/assignments.md §3). Read-only. Run it on the freshly loaded legacy database (or
--- after a run: S is the backup mig_backup_assignments.parts whenever it exists, as in the spec).
+-- Expected outcome of scripts/assignments.lua, computed straight from its mapping rules
+-- (docs/assignments.md). Read-only. Run it on the freshly loaded legacy database (or
+-- after a run: S is the backup mig_backup_assignments.parts whenever it exists, as the migration does).
 --   psql -X -v ON_ERROR_STOP=1 -d DB -f examples/assignments/expected.sql
 -- Query 1: counts for source set "parts"; 2: expected rejects; 3: expected job_assignments rows;
 -- 4 (only if job_assignments already exists): source rows whose row is already there

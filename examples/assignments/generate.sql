@@ -1,5 +1,5 @@
 -- examples/assignments/generate.sql — large legacy database for scripts/assignments.lua
--- (spec ../shared/spec/assignments.md §1; the schema ends up identical to small.sql's).
+-- (docs/assignments.md; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number.
 -- Scale: psql variable "scale" (default 1 = 200 000 parts, 400 000 time logs, 2 000 user ids), or
 -- the environment variable EXAMPLES_SCALE (for mighost sandbox, which cannot pass -v):

@@ -1,5 +1,5 @@
 -- examples/assignments/small.sql — the project's small legacy database for scripts/assignments.lua
--- (spec: ../shared/spec/assignments.md). Schema = spec §1 exactly (same as the public fixture).
+-- (docs/assignments.md). Its schema is the legacy one the migration expects.
 -- Load into an empty database:  psql -X -v ON_ERROR_STOP=1 -d DB -f examples/assignments/small.sql
 --                          or:  mighost sandbox --fixture examples/assignments/small.sql
 -- Optional add-ons, loaded after it (see their headers): app_assignments.sql (job_assignments already

@@ -1,5 +1,5 @@
--- Expected outcome of scripts/lot_traceability.lua, computed from the spec's rules
--- (../shared/spec/lot_traceability.md §3) on the LEGACY database: run it before the migration
+-- Expected outcome of scripts/lot_traceability.lua, computed from its rules
+-- (docs/lot_traceability.md) on the LEGACY database: run it before the migration
 -- (tests run it on an untouched copy). Read-only; works for small.sql and generate.sql output.
 --   psql -X -v ON_ERROR_STOP=1 -d LEGACY_DB -f examples/lot_traceability/expected.sql
 -- Query 1: one line per source set: source|migrated|rejected|<reason or rule counts>.

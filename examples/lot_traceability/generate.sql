@@ -1,5 +1,5 @@
 -- examples/lot_traceability/generate.sql — large legacy database for scripts/lot_traceability.lua
--- (spec ../shared/spec/lot_traceability.md §1; the schema ends up identical to small.sql's).
+-- (docs/lot_traceability.md; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number g.
 -- Scale: psql variable "scale" (default 1 = 1 000 000 production runs, 1 200 000 pallets,
 -- 100 000 legacy ingredients, 1 000 recipes), or the environment variable EXAMPLES_SCALE (for

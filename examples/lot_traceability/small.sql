@@ -1,5 +1,5 @@
 -- examples/lot_traceability/small.sql — the project's small legacy database for
--- scripts/lot_traceability.lua (spec ../shared/spec/lot_traceability.md). Schema = spec §1 exactly.
+-- scripts/lot_traceability.lua (docs/lot_traceability.md). The legacy schema.
 -- Load into an empty database:  psql -X -v ON_ERROR_STOP=1 -d DB -f examples/lot_traceability/small.sql
 --                          or:  mighost sandbox --fixture examples/lot_traceability/small.sql
 -- Add-ons loaded after it: enum_conflict.sql (an enum type with other labels: the run is refused),

@@ -1,5 +1,5 @@
--- Expected outcome of scripts/stock_batches.lua, computed straight from the spec's mapping rules
--- (../shared/spec/stock_batches.md §3). Read-only; works for small.sql and for generate.sql output,
+-- Expected outcome of scripts/stock_batches.lua, computed straight from its mapping rules
+-- (docs/stock_batches.md). Read-only; works for small.sql and for generate.sql output,
 -- before or after a migration run (the rules depend only on "items", "locations" and "users").
 --   psql -X -v ON_ERROR_STOP=1 -d DB -f examples/stock_batches/expected.sql
 -- Query 1: one row per source set (the counts the script must report).

@@ -1,5 +1,5 @@
 -- examples/stock_batches/generate.sql — large legacy database for scripts/stock_batches.lua
--- (spec ../shared/spec/stock_batches.md §1; the schema ends up identical to small.sql's).
+-- (docs/stock_batches.md; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number g.
 -- Scale: psql variable "scale" (default 1 = 1 000 000 items), or the environment variable
 -- EXAMPLES_SCALE (for mighost sandbox, which cannot pass -v and strips PG* variables):

@@ -1,5 +1,5 @@
 -- examples/stock_batches/small.sql — the project's small legacy database for scripts/stock_batches.lua
--- (spec: ../shared/spec/stock_batches.md). Schema = spec §1 exactly (same as the public fixture).
+-- (docs/stock_batches.md). Its schema is the legacy one the migration expects.
 -- Load into an empty database:  psql -X -v ON_ERROR_STOP=1 -d DB -f examples/stock_batches/small.sql
 --                          or:  mighost sandbox --fixture examples/stock_batches/small.sql
 -- Optional add-on loaded after it: app_batches.sql (application-created batches; counts unchanged).

@@ -1,5 +1,5 @@
--- Expected outcome of scripts/tasks_to_parts.lua, computed straight from the spec's mapping rules
--- (../shared/spec/tasks_to_parts.md §3). Creates only TEMPORARY views; changes nothing. Run it on the
+-- Expected outcome of scripts/tasks_to_parts.lua, computed straight from its mapping rules
+-- (docs/tasks_to_parts.md). Creates only TEMPORARY views; changes nothing. Run it on the
 -- freshly loaded legacy database; it also gives the same answer after a run (rule 1 "already migrated"
 -- is implemented, and the timer snapshot mig_backup_tasks_to_parts.tasks_timer is used when it exists).
 --   psql -X -v ON_ERROR_STOP=1 -d DB -f examples/tasks_to_parts/expected.sql

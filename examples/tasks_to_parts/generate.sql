@@ -1,5 +1,5 @@
 -- examples/tasks_to_parts/generate.sql — large legacy database for scripts/tasks_to_parts.lua
--- (spec ../shared/spec/tasks_to_parts.md §1; the schema ends up identical to small.sql's).
+-- (docs/tasks_to_parts.md; the schema ends up identical to small.sql's).
 -- Deterministic (no random()): every value is a function of the row number.
 -- Scale: psql variable "scale" (default 1 = 100 000 tasks, 1 000 000 timers), or the environment
 -- variable EXAMPLES_SCALE (for mighost sandbox, which cannot pass -v and strips PG* variables):

@@ -1,5 +1,5 @@
 -- examples/tasks_to_parts/small.sql — the project's small legacy database for scripts/tasks_to_parts.lua
--- (spec: ../shared/spec/tasks_to_parts.md). Schema = spec §1 exactly (same as the public fixture).
+-- (docs/tasks_to_parts.md). Its schema is the legacy one the migration expects.
 -- Load into an empty database:  psql -X -v ON_ERROR_STOP=1 -d DB -f examples/tasks_to_parts/small.sql
 --                          or:  mighost sandbox --fixture examples/tasks_to_parts/small.sql
 -- Optional add-ons, loaded after it (see their headers): target_ddl.sql (Django already created the §2

@@ -9,7 +9,7 @@
 
 namespace mighost::cli {
 
-/// Exit codes, as ../shared/spec/README.md fixes them.
+/// Exit codes, as README.md and mighost(1) document them.
 namespace exit_code {
 constexpr int ok = 0, error = 1, refused = 2, validation_failed = 3, usage = 64;
 }

@@ -1,4 +1,4 @@
--- mighost.mig_backup: the two backups of a migration run (../shared/spec/README.md, "backup"):
+-- mighost.mig_backup: the two backups of a migration run (stdlib/README.md, "Backups"):
 --   * the in-database copy mig_backup_<name>.<table> (+ same PK), taken once, in the setup
 --     transaction (scripts read it as their stable source);
 --   * the file backup (mighost.backup, `backup = {..., dir = "backups"}` or `--backup-dir DIR`):

@@ -1,4 +1,4 @@
--- mighost.mig_ledger: the mig_meta schema (../shared/spec/README.md) and every write to it.
+-- mighost.mig_ledger: the mig_meta schema (stdlib/README.md, mighost.migration) and every write to it.
 --
 -- The four spec tables are created exactly as specified. What the spec does not fix lives in extra
 -- columns of mig_meta.runs (added once, only when missing, so no run ever takes a strong lock on

@@ -5,7 +5,7 @@
 --                                phases = {...}, finalize = fn, checks = {...}, rollback = [[...]] }
 --   return m:main()
 --
--- The contract is ../shared/spec/README.md; the declaration API is documented in stdlib/README.md
+-- The lifecycle and the declaration API are documented in stdlib/README.md
 -- (## mighost.migration). This file validates the declaration, parses the script's options and
 -- dispatches on the host's command (script.command) to the run (mig_lifecycle), verify / rollback
 -- (mig_commands) or a worker thread (mig_workers). stdlib/README.md ("The framework inside")

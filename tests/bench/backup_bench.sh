@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Backup/restore speed against the anchors, on the legacy `items` table of
-# ../shared/spec/stock_batches.md (plus its parent `companies`).
+# docs/stock_batches.md (plus its parent `companies`).
 #
 #   tests/bench/backup_bench.sh [MIGHOST_BINARY] [ROWS]      (defaults: build/mighost, 1000000)
 #   ROUNDS=3 (default) alternating rounds; the order of contestants flips every round.

@@ -1,4 +1,4 @@
--- Benchmark database: a legacy "items" table shaped as in ../shared/spec/stock_batches.md (1.), filled
+-- Benchmark database: a legacy "items" table shaped as in docs/stock_batches.md, filled
 -- with generate_series, and an empty target "t" with the columns of "stock_batches" (2.).
 -- psql -v ON_ERROR_STOP=1 -v rows=1000000 -f setup.sql   (objects go to the first schema of search_path)
 \set ON_ERROR_STOP 1

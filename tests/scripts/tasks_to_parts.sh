@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end replay of scripts/tasks_to_parts.lua (spec ../shared/spec/tasks_to_parts.md) on a real
+# End-to-end replay of scripts/tasks_to_parts.lua (docs/tasks_to_parts.md) on a real
 # PostgreSQL sandbox: spec checks, counts/rejects/fixups against examples/tasks_to_parts/expected.sql,
 # dry run, idempotency, rollback, refusal, progress, workers, stop file, SIGKILL + resume.
 # Usage: tasks_to_parts.sh path/to/mighost. Last line: `tasks_to_parts: N passed, N failed`.

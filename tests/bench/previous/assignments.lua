@@ -1,5 +1,5 @@
 -- assignments: single assignment (parts.assigned_to) -> multi-assignment (job_assignments)
--- (../shared/spec/assignments.md).
+-- (docs/assignments.md).
 --
 -- Runbook it replaces (seed 000): "create job_assignments; drop parts.assigned_to". The seed
 -- loses every assignment; here each one is first copied from the snapshot of parts into

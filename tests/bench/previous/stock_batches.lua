@@ -1,4 +1,4 @@
--- stock_batches: items -> stock_batches, zero data loss (../shared/spec/stock_batches.md).
+-- stock_batches: items -> stock_batches, zero data loss (docs/stock_batches.md).
 --
 -- Runbook it replaces (seed 003): "back up items; create stock_batches; copy every item into one
 -- batch; add items.useBatchSystem (stays false); check that batch count = item count, quantities

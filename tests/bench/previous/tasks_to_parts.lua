@@ -1,5 +1,5 @@
--- scripts/tasks_to_parts.lua — Django machining Tasks -> Parts/Operations (spec: ../shared/spec/
--- tasks_to_parts.md; runbook: ../shared/seeds/001_*.txt). Replaces the runbook's
+-- scripts/tasks_to_parts.lua — Django machining Tasks -> Parts/Operations (docs/
+-- tasks_to_parts.md). Replaces the runbook's
 -- migrate_tasks_to_parts, migrate_job_costs, validate_migration and recompute_part_costs:
 --
 --   mighost run scripts/tasks_to_parts.lua --db URL --dry-run --limit 10   # phase 3: look first

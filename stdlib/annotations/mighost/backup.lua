@@ -1,0 +1,48 @@
+---@meta
+-- lua-language-server annotations of mighost.backup (host/bind/backup.cpp).
+
+---@class mighost.backup.Manifest
+---@field tables {schema: string, name: string, rows: integer, file: string, sha256: string, bytes: integer}[]
+
+---Table snapshots on disk, their verification and their restore; JSON exports.
+---@class mighost.backup
+local backup = {}
+
+---One consistent snapshot of the tables (or a schema) into the new directory `dir`.
+---@param opts {conn: mighost.db.Connection, tables: string[]?, schema: string?, dir: string, compress: "none"|"zstd"?, level: integer?, script: string?, run_id: integer?}
+---@return mighost.backup.Manifest
+function backup.tables(opts) end
+---Re-hashes and re-counts every file against the manifest.
+---@param dir string
+---@return boolean ok
+---@return string[] problems
+function backup.verify(dir) end
+---Restores in one transaction (missing tables created from the recorded DDL).
+---@param dir string
+---@param opts {conn: mighost.db.Connection, tables: string[]?, truncate: boolean?}
+---@return {tables: {schema: string, name: string, rows: integer, created: boolean, truncated: boolean}[]}
+function backup.restore(dir, opts) end
+---A JSON export: `_meta`, then one key per table, each row row_to_json.
+---@param opts {conn: mighost.db.Connection, tables: string[]?, prefix: string?, dir: string?, schema: string?, order_by: string[]?, meta: table?}
+---@return string path
+---@return {path: string, sha256: string, bytes: integer, created_at: string, row_counts: table<string, integer>} info
+function backup.json(opts) end
+---Reads a JSON export back: its sha256 and its rows per table.
+---@param path string
+---@param expect {sha256: string?, row_counts: table<string, integer>?}?
+---@return boolean ok
+---@return string[] problems
+---@return table info
+function backup.verify_json(path, expect) end
+---Loads a JSON export into existing tables.
+---@param path string
+---@param opts {conn: mighost.db.Connection, tables: string[]?, schema: string?, truncate: boolean?}
+---@return table
+function backup.restore_json(path, opts) end
+---Whether a backup can be written into `dir` (creates nothing).
+---@param dir string
+---@return boolean ok
+---@return string detail
+function backup.probe_dir(dir) end
+
+return backup
