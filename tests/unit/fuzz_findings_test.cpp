@@ -45,6 +45,16 @@ TEST_CASE("a key=value password with '&' is masked whole", "[fuzz_findings]")
   CHECK(masked.find("cr:et") == std::string::npos);
 }
 
+TEST_CASE("a quoted password holding \"&password=\" is masked whole", "[fuzz_findings]")
+{
+  // fuzz_mask_password: the URL-query pass masked the inner "&password=" first and broke the
+  // quotes, so the key=value pass stopped at the first space and printed the rest.
+  std::string masked = pg::mask_password("host=db password='a b&password=c' dbname=shop");
+  CHECK(masked == "host=db password=*** dbname=shop");
+  CHECK(pg::mask_password("postgres://db/shop?user=app&password=s3cret&sslmode=disable") ==
+        "postgres://db/shop?user=app&password=***&sslmode=disable");
+}
+
 TEST_CASE("masking an already masked connection string keeps the rest of the message", "[fuzz_findings]")
 {
   // fuzz_mask_password: pg::connection quotes the masked string, then the log masks it again.
