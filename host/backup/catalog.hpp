@@ -73,6 +73,7 @@ struct table_def
   std::string copy_column_list(const pg::connection& c) const;
 };
 
+/// The JSON form of a table in manifest.json (defined in manifest.cpp, which reads it).
 void to_json(nlohmann::json& j, const table_id& t);
 void from_json(const nlohmann::json& j, table_id& t);
 void to_json(nlohmann::json& j, const table_def& t);

@@ -22,9 +22,9 @@
 // Restore hands each batch of rows to the server (json_populate_recordset), so no value is ever
 // converted on the client.
 #include "backup/backup.hpp"
-#include "backup/json_scan.hpp"
 #include "backup/restore_common.hpp"
 #include "backup/session.hpp"
+#include "pg/copy_text.hpp"
 
 #include "mighost_version.hpp"
 
@@ -74,7 +74,7 @@ long long write_rows(pg::connection& c, const table_def& d, const std::vector<st
       if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
       auto tab = line.find('\t');  // JSON text never holds a raw tab: COPY's delimiter is unambiguous
       out.write(n == 0 ? "\n" : ",\n");
-      out.write(copy_text_unescape(line.substr(0, tab)));
+      out.write(pg::copy_text_unescape(line.substr(0, tab)));
       if (tab != std::string_view::npos && tab + 1 < line.size()) {
         std::string_view idx = line.substr(tab + 1);
         for (std::size_t p = 0; p <= idx.size();) {

@@ -1,9 +1,8 @@
-// Span-level JSON scanning for restore_json, and COPY text unescaping for export_json.
+// Span-level JSON scanning for restore_json.
 #include "backup/json_scan.hpp"
 
 #include "backup/files.hpp"
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -78,8 +77,23 @@ void append_utf8(std::string& out, unsigned cp)
   }
 }
 
-/// The unescaped text of the JSON string whose raw text (with quotes) is `raw`.
-std::string unescape_key(std::string_view raw)
+/// The 4 hex digits of a \u escape at raw[at..at+3]; -1 when they are not 4 hex digits.
+long hex4(std::string_view raw, std::size_t at)
+{
+  if (at + 4 > raw.size()) return -1;
+  long v = 0;
+  for (std::size_t k = at; k < at + 4; ++k) {
+    char c = raw[k];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/// The unescaped text of the JSON string whose raw text (with quotes) starts at byte `pos` of
+/// the document; a bad escape is malformed(what, its offset).
+std::string unescape_key(std::string_view raw, std::size_t pos, const std::string& what)
 {
   std::string out;
   for (std::size_t i = 1; i + 1 < raw.size(); ++i) {
@@ -94,18 +108,22 @@ std::string unescape_key(std::string_view raw)
       case 'r': out += '\r'; break;
       case 'b': out += '\b'; break;
       case 'f': out += '\f'; break;
+      case '"': case '\\': case '/': out += e; break;
       case 'u': {
-        unsigned cp = static_cast<unsigned>(std::stoul(std::string(raw.substr(i + 1, 4)), nullptr, 16));
+        long cp = hex4(raw, i + 1);
+        if (cp < 0) malformed(what, pos + i, "4 hex digits after \\u");
         i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 < raw.size() && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
-          unsigned lo = static_cast<unsigned>(std::stoul(std::string(raw.substr(i + 3, 4)), nullptr, 16));
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          i += 6;
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 2 < raw.size() && raw[i + 1] == '\\' && raw[i + 2] == 'u') {
+          long lo = hex4(raw, i + 3);
+          if (lo >= 0xDC00 && lo < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
+          }
         }
-        append_utf8(out, cp);
+        append_utf8(out, static_cast<unsigned>(cp));
         break;
       }
-      default: out += e;  // \" \\ \/
+      default: malformed(what, pos + i, "a JSON escape");
     }
   }
   return out;
@@ -147,7 +165,7 @@ std::vector<json_member> top_level_members(std::string_view s, const std::string
   for (;;) {
     if (p >= s.size() || s[p] != '"') malformed(what, p, "a key");
     std::size_t key_end = skip_string(s, p, what);
-    std::string key = unescape_key(s.substr(p, key_end - p));
+    std::string key = unescape_key(s.substr(p, key_end - p), p, what);
     p = skip_ws(s, key_end);
     if (p >= s.size() || s[p] != ':') malformed(what, p, "':'");
     p = skip_ws(s, p + 1);
@@ -182,43 +200,6 @@ bool json_array_cursor::next(std::string_view& element)
   element = m_text.substr(p, end - p);
   m_pos = end;
   return true;
-}
-
-std::string copy_text_unescape(std::string_view f)
-{
-  std::string out;
-  out.reserve(f.size());
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    if (f[i] != '\\' || i + 1 == f.size()) {
-      out += f[i];
-      continue;
-    }
-    char e = f[++i];
-    switch (e) {
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'v': out += '\v'; break;
-      case 'x': {
-        int v = 0, n = 0;
-        for (; n < 2 && i + 1 < f.size() && std::isxdigit(static_cast<unsigned char>(f[i + 1])); ++n, ++i)
-          v = v * 16 + (std::isdigit(static_cast<unsigned char>(f[i + 1])) ? f[i + 1] - '0' : (f[i + 1] | 0x20) - 'a' + 10);
-        out += n ? static_cast<char>(v) : 'x';
-        break;
-      }
-      default:
-        if (e >= '0' && e <= '7') {
-          int v = e - '0';
-          for (int n = 1; n < 3 && i + 1 < f.size() && f[i + 1] >= '0' && f[i + 1] <= '7'; ++n) v = v * 8 + (f[++i] - '0');
-          out += static_cast<char>(v);
-        } else {
-          out += e;  // \\ and any other escaped character stand for themselves
-        }
-    }
-  }
-  return out;
 }
 
 } // namespace mighost::backup

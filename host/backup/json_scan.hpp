@@ -48,7 +48,4 @@ private:
   std::string m_what;
 };
 
-/// Undoes COPY's text-format escaping of one field (\\, \n, \t, \r, \b, \f, \v, octal, \x).
-std::string copy_text_unescape(std::string_view field);
-
 } // namespace mighost::backup

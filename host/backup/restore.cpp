@@ -1,6 +1,7 @@
 // Restore of a table snapshot directory: one transaction, parents first, nothing overwritten
 // unless asked.
 #include "backup/backup.hpp"
+#include "backup/manifest.hpp"
 #include "backup/restore_common.hpp"
 #include "backup/session.hpp"
 
@@ -20,30 +21,17 @@ double seconds_since(std::chrono::steady_clock::time_point t0)
 }
 
 /// One table of the manifest chosen for this restore.
-struct planned
+struct planned : manifest_table
 {
-  table_def def;
-  std::string file;
-  long long rows = 0;
-  std::uint64_t bytes = 0;
-  std::string sha;
   bool exists = false;
   bool truncated = false;
   long long loaded = 0;
 };
 
-std::vector<planned> choose(const nlohmann::json& manifest, const std::vector<std::string>& wanted)
+std::vector<planned> choose(const manifest& m, const std::vector<std::string>& wanted)
 {
   std::vector<planned> all;
-  for (const auto& t : manifest.at("tables")) {
-    planned p;
-    p.def = t.get<table_def>();
-    p.file = t.at("file").get<std::string>();
-    p.rows = t.at("rows").get<long long>();
-    p.bytes = t.value("bytes", std::uint64_t{0});
-    p.sha = t.at("sha256").get<std::string>();
-    all.push_back(std::move(p));
-  }
+  for (const auto& t : m.tables) all.push_back({t});
   if (wanted.empty()) return all;
   std::vector<planned> out;
   for (const auto& w : wanted) {
@@ -100,9 +88,9 @@ void load(pg::connection& c, const std::string& dir, compression comp, planned& 
       c.put_copy_data(chunk);
     }
     std::string digest = src.digest();
-    if (digest != p.sha)
+    if (digest != p.sha256)
       throw backup_error(backup_error::kind::corrupt,
-                         p.file + ": sha256 " + digest + " does not match the manifest's " + p.sha + "; nothing restored");
+                         p.file + ": sha256 " + digest + " does not match the manifest's " + p.sha256 + "; nothing restored");
     if (lines != p.rows)
       throw backup_error(backup_error::kind::corrupt, p.file + ": " + std::to_string(lines) +
                                                           " rows, the manifest says " + std::to_string(p.rows));
@@ -130,16 +118,9 @@ void advance_sequence(pg::connection& c, const sequence_def& s)
 
 nlohmann::json restore(pg::connection& c, const std::string& dir, const restore_options& o)
 {
-  nlohmann::json manifest;
-  try {
-    manifest = nlohmann::json::parse(read_whole_file(dir + "/manifest.json"));
-  } catch (const nlohmann::json::exception& e) {
-    throw backup_error(backup_error::kind::corrupt, dir + "/manifest.json: " + e.what());
-  }
-  if (manifest.value("format", "") != "mighost-backup")
-    throw backup_error(backup_error::kind::failed, dir + "/manifest.json is not a mighost backup manifest");
-  compression comp = parse_compression(manifest.value("compression", "none"));
-  std::vector<planned> plan = choose(manifest, o.tables);
+  manifest m = parse_manifest(read_whole_file(dir + "/manifest.json"), dir + "/manifest.json");
+  compression comp = m.comp;
+  std::vector<planned> plan = choose(m, o.tables);
 
   pg::transaction tx(c);
   tx.begin();

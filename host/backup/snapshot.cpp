@@ -5,6 +5,7 @@
 // server's COPY TO is the bottleneck on an idle machine, but on a busy host zstd's extra client
 // CPU shows up in wall time (figures in tests/bench/README.md, "Backup compression").
 #include "backup/backup.hpp"
+#include "backup/manifest.hpp"
 #include "backup/session.hpp"
 
 #include "mighost_version.hpp"
@@ -116,10 +117,10 @@ std::string join(const std::vector<std::string>& facts, std::string out)
 }
 
 /// What is wrong with one table's data file, in one line ("" when it matches its manifest entry).
-std::string verify_file(const std::string& dir, const nlohmann::json& t, compression comp)
+std::string verify_file(const std::string& dir, const manifest_table& t, compression comp)
 {
-  std::string file = t.value("file", "");
-  std::string sha = t.value("sha256", "");
+  const std::string& file = t.file;
+  const std::string& sha = t.sha256;
   std::vector<std::string> facts;
   try {
     file_source src(dir + "/" + file, comp);
@@ -128,11 +129,9 @@ std::string verify_file(const std::string& dir, const nlohmann::json& t, compres
     while (src.next(chunk)) rows += std::count(chunk.begin(), chunk.end(), '\n');
     std::string digest = src.digest();
     if (digest != sha) facts.push_back("sha256 " + digest + " does not match the manifest's " + sha);
-    if (src.bytes_on_disk() != t.value("bytes", std::uint64_t{0}))
-      facts.push_back(std::to_string(src.bytes_on_disk()) + " bytes, the manifest says " +
-                      std::to_string(t.value("bytes", std::uint64_t{0})));
-    if (rows != t.value("rows", -1LL))
-      facts.push_back(std::to_string(rows) + " rows, the manifest says " + std::to_string(t.value("rows", -1LL)));
+    if (src.bytes_on_disk() != t.bytes)
+      facts.push_back(std::to_string(src.bytes_on_disk()) + " bytes, the manifest says " + std::to_string(t.bytes));
+    if (rows != t.rows) facts.push_back(std::to_string(rows) + " rows, the manifest says " + std::to_string(t.rows));
   } catch (const backup_error& e) {
     if (e.error_kind() != backup_error::kind::corrupt) return e.what();
     // Damaged compressed data: say whether the bytes still match the manifest's hash.
@@ -157,17 +156,15 @@ verify_report verify(const std::string& dir)
     rep.ok = false;
     rep.problems.push_back(p);
   };
-  nlohmann::json m;
+  manifest m;
   try {
-    m = nlohmann::json::parse(read_whole_file(dir + "/manifest.json"));
-    if (m.value("format", "") != "mighost-backup") throw std::runtime_error("not a mighost backup manifest");
+    m = parse_manifest(read_whole_file(dir + "/manifest.json"), "manifest.json");
   } catch (const std::exception& e) {
-    problem("manifest.json: " + std::string(e.what()));
+    problem(e.what());
     return rep;
   }
-  compression comp = parse_compression(m.value("compression", "none"));
-  for (const auto& t : m.value("tables", nlohmann::json::array())) {
-    std::string p = verify_file(dir, t, comp);
+  for (const auto& t : m.tables) {
+    std::string p = verify_file(dir, t, m.comp);
     if (!p.empty()) problem(p);
   }
   return rep;

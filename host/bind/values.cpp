@@ -1,12 +1,11 @@
 #include "bind/values.hpp"
 
 #include "lua/state.hpp"
+#include "pg/copy_text.hpp"
 
 #include <charconv>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 
 namespace mighost::bind {
@@ -255,44 +254,6 @@ void to_text(lua_State* L, int idx, Oid type, pg::param& out, const std::string&
   throw std::invalid_argument(what + ": cannot bind a Lua " + luaL_typename(L, idx));
 }
 
-namespace {
-/// Might any of the 8 bytes in w need escaping? True when one is a backslash or below 0x0E (which
-/// covers \t \n \r); exact per word (bit tricks from "Bit Twiddling Hacks": haszero / hasless).
-bool maybe_special(std::uint64_t w)
-{
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  const std::uint64_t bs = w ^ (ones * '\\');
-  return (((bs - ones) & ~bs) | ((w - ones * 0x0E) & ~w)) & highs;
-}
-
-/// Appends v with COPY text-format escapes.
-void append_copy_escaped(std::string& line, std::string_view v)
-{
-  // This loop sees every byte copy_in writes: words without a candidate byte are skipped 8 bytes at
-  // a time, and runs without a special byte are appended whole (most fields have none at all).
-  const char* run = v.data();
-  const char* end = run + v.size();
-  const char* p = run;
-  while (p != end) {
-    if (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (!maybe_special(w)) {
-        p += 8;
-        continue;
-      }
-    }
-    const char c = *p++;
-    if (c != '\\' && c != '\t' && c != '\n' && c != '\r') continue;
-    line.append(run, static_cast<std::size_t>(p - 1 - run));
-    line += '\\';
-    line += c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
-    run = p;
-  }
-  line.append(run, static_cast<std::size_t>(end - run));
-}
-} // namespace
-
 bool append_copy_simple(lua_State* L, int idx, Oid type, std::string& line)
 {
   switch (lua_type(L, idx)) {
@@ -300,7 +261,7 @@ bool append_copy_simple(lua_State* L, int idx, Oid type, std::string& line)
     if (type == pg::oid::bytea) return false;  // raw bytes go out as \x hex: the general path
     std::size_t len = 0;
     const char* s = lua_tolstring(L, idx, &len);
-    append_copy_escaped(line, std::string_view(s, len));
+    pg::append_copy_escaped(line, std::string_view(s, len));
     return true;
   }
   case LUA_TNUMBER: line += format_number(lua_tonumber(L, idx)); return true;  // never escaped
@@ -322,7 +283,7 @@ void append_copy_field(lua_State* L, int idx, Oid type, std::string& line, const
   to_text(L, idx, type, p, what, types);
   // COPY's text format reads bytea in its text form, so raw bytes go out as \x hex.
   if (type == pg::oid::bytea && lua_type(L, idx) == LUA_TSTRING) p.value = bytea_to_hex(p.value);
-  append_copy_escaped(line, p.value);
+  pg::append_copy_escaped(line, p.value);
 }
 
 void push_copy_field(lua_State* L, std::string_view raw, Oid type)
@@ -335,38 +296,7 @@ void push_copy_field(lua_State* L, std::string_view raw, Oid type)
     lua_pushlstring(L, raw.data(), raw.size());  // nothing to decode: no copy
     return;
   }
-  std::string out;
-  out.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c != '\\' || i + 1 == raw.size()) {
-      out += c;
-      continue;
-    }
-    char e = raw[++i];
-    switch (e) {
-    case 'b': out += '\b'; break;
-    case 'f': out += '\f'; break;
-    case 'n': out += '\n'; break;
-    case 'r': out += '\r'; break;
-    case 't': out += '\t'; break;
-    case 'v': out += '\v'; break;
-    case 'x': {
-      int v = 0, k = 0;
-      while (k < 2 && i + 1 < raw.size() && hexval(raw[i + 1]) >= 0) v = v * 16 + hexval(raw[++i]), ++k;
-      out += static_cast<char>(v);
-      break;
-    }
-    default:
-      if (e >= '0' && e <= '7') {
-        int v = e - '0', k = 1;
-        while (k < 3 && i + 1 < raw.size() && raw[i + 1] >= '0' && raw[i + 1] <= '7') v = v * 8 + (raw[++i] - '0'), ++k;
-        out += static_cast<char>(v);
-      } else {
-        out += e;
-      }
-    }
-  }
+  std::string out = pg::copy_text_unescape(raw);
   if (type == pg::oid::bytea) out = bytea_from_text(out);
   lua_pushlstring(L, out.data(), out.size());
 }

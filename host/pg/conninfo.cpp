@@ -16,15 +16,16 @@ std::string mask_password(const std::string& text)
   // alone: messages that quote a masked conninfo are masked again ("… password=***: connection to
   // server …"), and the ':' would otherwise be taken for part of the value.
   static const std::string masked = R"(\*\*\*(?=[:;,.)]?(?:\s|&|$)))";
+  // One pass over both forms, so the leftmost match wins: a quoted key=value password holding
+  // "&password=" is masked whole, and a URL query's password= is not read as a key=value one.
   // URL query parameter: ?password=secret&... (the value ends at the next '&').
-  static const std::regex query_pw("([?&]password=)(" + masked + R"(|[^&\s#]*))", std::regex::icase);
   // key=value form: password=secret, password='s e c', password=a\ b (an unquoted value runs to
   // the next unescaped space).
-  static const std::regex kv_pw(R"((\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|)" + masked + R"(|(?:[^\s\\]|\\.)*))",
-                                std::regex::icase);
+  static const std::regex pw("([?&]password=)(?:" + masked + R"(|[^&\s#]*)|(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|)" +
+                                 masked + R"(|(?:[^\s\\]|\\.)*))",
+                             std::regex::icase);
   std::string out = std::regex_replace(text, url_pw, "$1***@");
-  out = std::regex_replace(out, query_pw, "$1***");
-  return std::regex_replace(out, kv_pw, "$1***");
+  return std::regex_replace(out, pw, "$1$2***");
 }
 
 std::optional<std::string> conninfo_error(const std::string& conninfo)
