@@ -137,6 +137,14 @@ int conn_lock_timeout(lua_State* L)
   return lua::protect(L, [&] { c.conn().set_lock_timeout(ms); return 0; });
 }
 
+/// conn:watch_lock_waits(ms): name the sessions a statement waits for in its lock timeout (0: off).
+int conn_watch_lock_waits(lua_State* L)
+{
+  lua_connection& c = check_connection(L, 1);
+  int ms = static_cast<int>(luaL_checkinteger(L, 2));
+  return lua::protect(L, [&] { c.conn().watch_lock_waits(ms); return 0; });
+}
+
 /// conn:lint_warnings(): the lock-heavy DDL findings of this session (host/pg/lint.hpp).
 int conn_lint_warnings(lua_State* L)
 {
@@ -271,6 +279,7 @@ const luaL_Reg k_connection_methods[] = {
   {"server_version", conn_version}, {"in_tx", conn_in_tx},
   {"set_statement_timeout", conn_statement_timeout},
   {"set_lock_timeout", conn_lock_timeout},
+  {"watch_lock_waits", conn_watch_lock_waits},
   {"lint_warnings", conn_lint_warnings},
   {"lint_new_tables", conn_lint_new_tables},
   {"track_locks", conn_track_locks},
