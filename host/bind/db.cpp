@@ -137,6 +137,14 @@ int conn_lock_timeout(lua_State* L)
   return lua::protect(L, [&] { c.conn().set_lock_timeout(ms); return 0; });
 }
 
+/// conn:watch_lock_waits(ms): name the sessions a statement waits for in its lock timeout (0: off).
+int conn_watch_lock_waits(lua_State* L)
+{
+  lua_connection& c = check_connection(L, 1);
+  int ms = static_cast<int>(luaL_checkinteger(L, 2));
+  return lua::protect(L, [&] { c.conn().watch_lock_waits(ms); return 0; });
+}
+
 int db_quote_ident(lua_State* L)
 {
   std::size_t n = 0;
@@ -202,6 +210,7 @@ const luaL_Reg k_connection_methods[] = {
   {"server_version", conn_version}, {"in_tx", conn_in_tx},
   {"set_statement_timeout", conn_statement_timeout},
   {"set_lock_timeout", conn_lock_timeout},
+  {"watch_lock_waits", conn_watch_lock_waits},
   {nullptr, nullptr}};
 
 const luaL_Reg k_module[] = {

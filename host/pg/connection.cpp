@@ -2,6 +2,7 @@
 
 #include "pg/cancel.hpp"
 #include "pg/conninfo.hpp"
+#include "pg/lock_wait.hpp"
 #include "pg/locks.hpp"
 
 #include <pqxx/basic_connection>
@@ -86,6 +87,7 @@ void connection::close() noexcept
   if (m_copy_buf) PQfreemem(m_copy_buf);
   m_copy_buf = nullptr;
   if (m_pg) unregister_cancel(m_pg);
+  m_watch.reset();
   m_pg = nullptr;
   m_conn.reset();
 }
@@ -133,6 +135,7 @@ void connection::throw_error(PGresult* r, const std::string& sql)
   std::string pos = field(r, PG_DIAG_STATEMENT_POSITION);
   d.position = pos.empty() ? 0 : std::atoi(pos.c_str());
   if (r) PQclear(r);
+  if (m_watch && d.sqlstate == "55P03") name_blockers(*m_watch, d);
   if (m_pg && PQstatus(m_pg) == CONNECTION_BAD) {
     if (d.sqlstate.empty()) d.sqlstate = "08006";
     if (d.message.empty()) d.message = "connection to server lost: " + trim(PQerrorMessage(m_pg));
@@ -163,7 +166,8 @@ result connection::exec(const std::string& sql)
   settle();
   notify(sql, true);
   if (m_locks) locks_before(sql);
-  result r = check(PQexec(handle(), sql.c_str()), sql);
+  PGconn* h = handle();
+  result r = check(m_watch ? await_watched(PQsendQuery(h, sql.c_str()) == 1) : PQexec(h, sql.c_str()), sql);
   if (m_locks) locks_after(sql);
   return r;
 }
@@ -184,8 +188,10 @@ result connection::describe(const std::string& sql)
   settle();
   // The unnamed statement: nothing to deallocate, and exec_params re-plans every time so a
   // later ALTER TABLE cannot make a cached plan stale.
-  check(PQprepare(handle(), "", sql.c_str(), 0, nullptr), sql);
-  return check(PQdescribePrepared(handle(), ""), sql);
+  // Parsing takes the statement's table locks already, so a lock wait may start here.
+  PGconn* h = handle();
+  check(m_watch ? await_watched(PQsendPrepare(h, "", sql.c_str(), 0, nullptr) == 1) : PQprepare(h, "", sql.c_str(), 0, nullptr), sql);
+  return check(m_watch ? await_watched(PQsendDescribePrepared(h, "") == 1) : PQdescribePrepared(h, ""), sql);
 }
 
 result connection::exec_params(const std::string& sql, const std::vector<param>& params)
@@ -204,8 +210,10 @@ result connection::exec_params(const std::string& sql, const std::vector<param>&
     formats[i] = types[i] == oid::bytea ? 1 : 0;  // raw bytes: NUL and backslash survive
   }
   if (m_locks) locks_before(sql);
-  result r = check(PQexecParams(handle(), sql.c_str(), n, types.data(), values.data(), lengths.data(),
-                                formats.data(), 0),
+  PGconn* h = handle();
+  result r = check(m_watch ? await_watched(PQsendQueryParams(h, sql.c_str(), n, types.data(), values.data(),
+                                                             lengths.data(), formats.data(), 0) == 1)
+                           : PQexecParams(h, sql.c_str(), n, types.data(), values.data(), lengths.data(), formats.data(), 0),
                    sql);
   if (m_locks) locks_after(sql);
   return r;

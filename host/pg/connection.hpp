@@ -21,6 +21,7 @@
 namespace mighost::pg {
 
 struct lock_tracker;
+struct lock_watch;
 
 /// One table's line of the lock report. Modes are pg_locks' names ("AccessExclusiveLock").
 struct lock_summary
@@ -129,6 +130,12 @@ public:
   /// Per table, the strongest lock taken and the longest write-blocking one (see lock_summary).
   std::vector<lock_summary> lock_report();
 
+  /// Lock waits (pg/lock_wait.cpp): from now on a statement still running after `every_ms` has
+  /// the sessions blocking it (pg_blocking_pids, asked by a second session opened on first need)
+  /// looked up every `every_ms` until it ends, so that a lock timeout (55P03) names them in its
+  /// detail: pid, application_name, state and current query. 0 turns it off.
+  void watch_lock_waits(int every_ms);
+
 private:
   /// Shows the statement to the observer, if any and not already inside it.
   void notify(const std::string& sql, bool multi) noexcept;
@@ -157,6 +164,11 @@ private:
   void locks_begin();
   void locks_end(bool commit_pending);
   std::unique_ptr<lock_tracker> m_locks;
+
+  /// Waits for the result of a statement just sent (`sent`: whether sending worked) as PQexec
+  /// would, looking up who blocks it while it runs (pg/lock_wait.cpp). Only with watch_lock_waits on.
+  PGresult* await_watched(bool sent);
+  std::unique_ptr<lock_watch> m_watch;
 };
 
 } // namespace mighost::pg

@@ -74,6 +74,10 @@ function connect.connect(def, infos, values, role, sources)
     local app = string.format("mighost:%s %s pid %d", def.name, role, sys.getpid())
     conn:exec("SELECT set_config('application_name', $1, false)", app:sub(1, 63))
     conn:set_lock_timeout(values.lock_timeout or 0)
+    -- a lock timeout then names who held the lock (looked up while the statement waits)
+    if (values.lock_timeout or 0) > 0 then
+      conn:watch_lock_waits(math.max(10, math.min(1000, math.floor(values.lock_timeout / 4))))
+    end
     conn:set_statement_timeout(values.statement_timeout or 0)
     if c.read_only then conn:exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY") end
     -- a snapshot session idles in its transaction between batches: no server timeout may end it

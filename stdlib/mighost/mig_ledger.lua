@@ -149,6 +149,38 @@ function Ledger:close_dead_runs()
       RETURNING run_id, started_at::text AS started_at]], self.migration, self.run_id)
 end
 
+--- Runs still marked running whose migration's lock no session holds: their process is gone
+--- (killed, its session terminated, the server restarted). A live run takes the lock before it
+--- inserts its row and keeps it until its session ends, so no live run matches. Marks them error.
+function ledger.close_orphaned_runs(conn, noticed_by)
+  local lock = require "mighost.mig_lock"
+  return conn:query([[UPDATE mig_meta.runs r SET status = 'error',
+      message = 'process ended without finishing (killed, its session terminated or the server restarted):'
+                || ' no session holds its lock; noticed by ' || $1
+      WHERE r.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE ]] .. lock.is_lock_of("r.migration") .. [[)
+      RETURNING run_id]], noticed_by)
+end
+
+--- Marks this run error through a new session (its own was lost), retrying the connection with
+--- pauses of 0.25 s doubling to 4 s for ~35 s in all, so a restarting server is waited for.
+--- Returns true, or false and the last error.
+function Ledger:finish_anew(conninfo, application_name, counts, durations, message)
+  local sys = require "mighost.sys"
+  local last
+  for attempt = 1, 12 do
+    local ok, e = pcall(function()
+      local c = db.connect(conninfo)
+      c:exec("SELECT set_config('application_name', $1, false)", application_name:sub(1, 63))
+      ledger.new(c, self.migration, self.run_id):finish("error", counts, durations, message)
+      c:close()
+    end)
+    if ok then return true end
+    last = e
+    sys.sleep(math.min(4, 0.25 * 2 ^ (attempt - 1)))
+  end
+  return false, last
+end
+
 --- Sets the final state of this run.
 function Ledger:finish(status, counts, durations, message)
   durations = durations and json.decode(json.encode(durations)) or {}

@@ -253,6 +253,12 @@ function Lifecycle:locked()
     out:add_precondition("lock", false, detail)
     return self:refuse(detail)
   end
+  local pooled = lock.not_owned(run.conn, name, connect.conninfos(run.def, run.values, script.db)[run.def.ledger])
+  if pooled then
+    lock.release(run.conn, name)
+    out:add_precondition("session", false, pooled)
+    return self:refuse(pooled, true)
+  end
   out:add_precondition("lock", true, "advisory lock mighost:" .. name .. " taken")
   run.conn:track_locks()   -- the lock report: every table that exists before the run changes anything
   -- before mig_meta is read: a role that may not read it is refused by `privileges`, not an error
@@ -264,6 +270,22 @@ end
 function Lifecycle:execute()
   self.run:connect()
   return self.run:with_snapshots(function() return self:locked() end)
+end
+
+--- The run's session is gone (its backend terminated, the server restarted): the open batch died
+--- with it, and so did the lock. Its ledger row is marked error through a new session; failing
+--- that, `mighost status` or the next run marks it.
+function Lifecycle:record_lost()
+  local run, out = self.run, self.out
+  local ok, e = run.ledger:finish_anew(connect.conninfos(run.def, run.values, script.db)[run.def.ledger],
+    string.format("mighost:%s run pid %d (recording)", run.def.name, sys.getpid()),
+    report.counts_json(out.counts, run.def.order), {total = out:elapsed()}, out.message .. " (recorded through a new session)")
+  if ok then
+    log.warn("the run's session was lost: run #%s marked error through a new session", tostring(run:run_id()))
+  else
+    log.warn("the run's session was lost and no new session could record run #%s (%s): `mighost status` or the"
+      .. " next run marks it error", tostring(run:run_id()), log.mask(tostring(e)))
+  end
 end
 
 function Lifecycle:on_error(err)
@@ -279,7 +301,9 @@ function Lifecycle:on_error(err)
   io.stderr:write("mighost: error: ", out.message, "\n")
   -- a connection that failed is no error of the script or the framework: its one line says it all
   if run.conn and run.traceback and run.traceback ~= "" then io.stderr:write((run.traceback:gsub("^\n", "")), "\n") end
-  if run.conn and run:run_id() and not run.dry_run then
+  if run.conn and run:run_id() and not run.dry_run and not run.conn:is_open() then
+    self:record_lost()
+  elseif run.conn and run:run_id() and not run.dry_run then
     local ok, e = pcall(function()
       run.conn:tx(function()
         local okc, counts = pcall(self.runner.counts, self.runner)

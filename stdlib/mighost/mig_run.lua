@@ -104,7 +104,16 @@ function Run:handler()
 end
 
 local RETRY = {["55P03"] = "lock timeout", ["40P01"] = "deadlock", ["40001"] = "serialization failure"}
-local DELAYS = {0.25, 0.5, 1, 2, 4}
+--- The pause before retry number `n`: 0.25 s doubling up to 4 s.
+local function delay(n) return math.min(4, 0.25 * 2 ^ (n - 1)) end
+
+--- "; blocked by pid N (application_name …, state …, query: …)" when the host saw who blocked
+--- the statement (a lock timeout's detail, pg/lock_wait.cpp), else "".
+local function blockers(err)
+  local d = type(err) == "table" and type(err.detail) == "string" and err.detail or ""
+  local b = d:match("blocked by .*$")
+  return b and ("; " .. b) or ""
+end
 
 --- An SQL error raised by a phase's batch or step names the script's line of that phase: a
 --- batch that ends in `return ctx:…(…)` (a tail call) leaves no frame of the script behind, and
@@ -122,7 +131,8 @@ end
 --- back and retries it with backoff, then fails with a message a person can act on. The traceback
 --- of the last error is kept. ph: the phase whose batch this is.
 function Run:with_retry(what, fn, ph)
-  for attempt = 1, #DELAYS + 1 do
+  local retries = self.values.lock_retries or 5
+  for attempt = 1, retries + 1 do
     local ok, err = xpcall(fn, function(e)
       self:keep_traceback(debug.traceback("", 2), true)
       return point_at_phase(e, ph)
@@ -134,14 +144,14 @@ function Run:with_retry(what, fn, ph)
     local state = type(err) == "table" and err.sqlstate
     local kind = state and RETRY[state]
     if not kind then error(err, 0) end
-    if attempt > #DELAYS then
-      error(string.format("%s: %s %d times in a row (lock_timeout %s ms): another session holds a lock this"
-        .. " batch needs (see pg_locks / pg_stat_activity). Retry when it is done, or raise --lock-timeout."
-        .. " Last error: %s", what, kind, attempt, tostring(self.values.lock_timeout), tostring(err)), 0)
+    if attempt > retries then
+      error(string.format("%s: %s %d times in a row (lock_timeout %s ms, --lock-retries %d)%s. Retry when"
+        .. " that session is done, or raise --lock-timeout / --lock-retries. Last error: %s", what, kind, attempt,
+        tostring(self.values.lock_timeout), retries, blockers(err), tostring(err)), 0)
     end
-    log.warn("%s: %s (%s); retrying in %.2fs (attempt %d of %d)", what, kind, state, DELAYS[attempt],
-      attempt, #DELAYS + 1)
-    sys.sleep(DELAYS[attempt])
+    log.warn("%s: %s (%s)%s; retrying in %.2fs (attempt %d of %d)", what, kind, state, blockers(err),
+      delay(attempt), attempt, retries + 1)
+    sys.sleep(delay(attempt))
   end
 end
 

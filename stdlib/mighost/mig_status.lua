@@ -46,6 +46,9 @@ function status.main(opts)
     io.stdout:write("no migration has run on this database (mig_meta.runs is absent)\n")
     return 0
   end
+  -- a run whose process is gone is marked so (when this user may write the ledger; else it is
+  -- shown as "running (process gone)")
+  pcall(ledger.close_orphaned_runs, conn, "mighost status")
   local migration = opts.script and name_of(opts.script) or nil
   local sha = opts.script and sys.exists(opts.script) and sys.sha256_file(opts.script) or nil
   local rows = conn:query([[

@@ -128,6 +128,8 @@ local function build_options(src, def)
             ") into a new DIR/" .. def.name .. "-<run>-<UTC time>, verify it and record it in mig_meta.runs.backup;" ..
             " if that fails the run is refused (exit 2) with nothing changed"},
     {name = "lock_timeout", type = "duration", default = "5s", help = "lock_timeout of every session; 0 = none"},
+    {name = "lock_retries", type = "int", default = 5, min = 0, max = 100,
+     help = "a batch that hits the lock timeout, a deadlock or a serialization failure is rolled back and retried this many times (pauses 0.25s doubling to 4s), then the run fails naming the blocking session"},
     {name = "statement_timeout", type = "duration", default = "30min", help = "statement_timeout of every session; 0 = none"},
   }
   for _, s in ipairs(require("mighost.mig_throttle").options) do common[#common + 1] = s end

@@ -103,3 +103,49 @@ stop_sandbox() {
 }
 
 source "$(dirname "${BASH_SOURCE[0]}")/wait_unlocked.sh"
+# For the fault cases (tests/faults): sessions held open across steps (a lock held while a run
+# waits for it), the sandbox's server restarted, and what a run must leave whatever happened to it.
+HOLD_SEQ=0
+hold() {  # hold NAME URL: a psql session kept open in the background, application_name NAME
+  local n=$1 fd
+  mkfifo "$WORK/$n.in"
+  PGAPPNAME=$n psql -X -q -At -d "$2" < "$WORK/$n.in" > "$WORK/$n.out" 2>&1 &
+  eval "HOLD_PID_$n=$!"
+  exec {fd}> "$WORK/$n.in"
+  eval "HOLD_FD_$n=$fd"
+}
+in_hold() {  # in_hold NAME SQL: runs SQL in session NAME and waits until psql has run it
+  local n=$1 fd mark
+  HOLD_SEQ=$((HOLD_SEQ + 1)); mark=$HOLD_SEQ
+  eval "fd=\$HOLD_FD_$n"
+  printf '%s\n\\echo mark-%s\n' "$2" "$mark" >&"$fd"
+  wait_for 120 grep -q "^mark-$mark\$" "$WORK/$n.out"
+}
+unhold() {  # unhold NAME: ends session NAME (\q: background processes may hold the fifo open too)
+  local n=$1 fd pid
+  eval "fd=\$HOLD_FD_$n pid=\$HOLD_PID_$n"
+  printf '\\q\n' >&"$fd" 2> /dev/null
+  exec {fd}>&-
+  wait "$pid" 2>/dev/null
+  rm -f "$WORK/$n.in"
+}
+blocked_by() {  # blocked_by URL APP HOLDER: true when a session named APP% waits for session HOLDER
+  [ "$(sql "$1" "SELECT EXISTS (SELECT 1 FROM pg_stat_activity r, pg_stat_activity h
+      WHERE r.application_name LIKE '$2%' AND h.application_name = '$3' AND h.pid = ANY (pg_blocking_pids(r.pid)))")" = t ]
+}
+restart_server() {  # restart_server: `pg_ctl restart -m immediate` of the sandbox (a crash, then recovery)
+  local dir ctl as=()
+  dir=$(sed -E 's/.*[?&]host=([^&]*).*/\1/' <<< "$URL")
+  ctl=$(ls "${MIGHOST_PG_BINDIR:-/usr/lib/postgresql/15/bin}/pg_ctl")
+  [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  (cd "$dir" && "${as[@]}" "$ctl" -D "$dir/data" -l "$dir/server.log" -m immediate -w -t 120 restart > /dev/null)
+}
+data_fp() {  # data_fp URL: every table but mig_meta's (all_fp), and the rejects and fixups without run ids
+  all_fp "$1" '^mig_meta$'
+  local r
+  for r in "SELECT migration, source_table, source_key, reason, detail, row_data FROM mig_meta.rejects" \
+           "SELECT migration, source_table, source_key, field, rule, old_value, new_value FROM mig_meta.fixups"; do
+    sql "$1" "SELECT count(*) || ' ' || COALESCE(md5(string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text)), 'empty')
+              FROM ($r) x" 2> /dev/null || echo "no ledger"
+  done
+}
