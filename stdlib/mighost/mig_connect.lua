@@ -30,8 +30,9 @@ function connect.failure(flag, source, info, err)
   reason = tostring(reason):gsub("^could not connect to .-: ", ""):gsub("^could not connect: ", "")
   reason = reason:gsub("%s*\n%s*", "; "):gsub("%s+$", "")
   if info == nil then info = select(2, connect.default_source(script.db)) end
-  local shown = info and info ~= "" and (", " .. log.mask(info)) or ""
-  return string.format("cannot connect %s (from %s%s): %s", flag, source, shown, log.mask(reason))
+  -- the conninfo right before ": " (a masked password ends there, also when masked again)
+  local shown = info and info ~= "" and (" to " .. log.mask(info)) or ""
+  return string.format("cannot connect %s (conninfo from %s)%s: %s", flag, source, shown, log.mask(reason))
 end
 
 --- Opens one session on `info` (nil: the default), or raises the one-line connect.failure.

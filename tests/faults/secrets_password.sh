@@ -78,7 +78,7 @@ echo "# errors that quote the connection"
 "$MIGHOST" run "$SCRIPT" --db "$KV dbname=nosuchdb password=$PW" > e1.out 2> e1.err
 expect "unknown database: exit 1" eq "$?" 1
 expect "unknown database: the masked conninfo, then ': connection to server …' intact" \
-  has e1.err "could not connect to host=$SOCK port=$PORT user=app dbname=nosuchdb password=\*\*\*: connection to server on socket"
+  has e1.err "cannot connect --db (conninfo from --db) to host=$SOCK port=$PORT user=app dbname=nosuchdb password=\*\*\*: connection to server on socket"
 expect "unknown database: the server's reason kept" has e1.err 'database "nosuchdb" does not exist'
 "$MIGHOST" run "$SCRIPT" --db "$(role_url "$(dburl s1)" app "$WRONG")" > e2.out 2> e2.err
 expect "wrong password (URL): exit 1" eq "$?" 1

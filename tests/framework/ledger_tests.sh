@@ -67,17 +67,17 @@ test_30_connection_failures() {
   "$MIGHOST" run "$DEMO" --db "$bad" > out.txt 2> err.txt
   expect "run: exit 1, one line naming --db and the server's reason, no password, no traceback" \
     eq "$?|$(wc -l < err.txt)|$(cat err.txt out.txt | grep -c 's3cret\|traceback\|stdlib/')" "1|1|0"
-  expect "run: the line" has err.txt "^mighost: error: cannot connect --db (from --db, postgresql://mig:\*\*\*@/x?host=.*): .*No such file or directory"
+  expect "run: the line" has err.txt "^mighost: error: cannot connect --db (conninfo from --db) to postgresql://mig:\*\*\*@/x?host=.*: .*No such file or directory"
   DATABASE_URL=$bad "$MIGHOST" run "$DEMO" > out.txt 2> err.txt
-  expect "run with DATABASE_URL: names it" eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (from DATABASE_URL, postgresql://mig:\*\*\*@' err.txt)" "1|1|1"
+  expect "run with DATABASE_URL: names it" eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (conninfo from DATABASE_URL) to postgresql://mig:\*\*\*@' err.txt)" "1|1|1"
   env -u DATABASE_URL -u PGHOSTADDR -u PGDATABASE -u PGUSER -u PGSERVICE -u PGPASSFILE PGHOST="$PWD/no-server-here" PGPORT=5999 PGPASSWORD=s3cret "$MIGHOST" run "$DEMO" > out.txt 2> err.txt
   expect "run with PG*: names the variables set, never the password" \
-    eq "$?|$(grep -c "from the PG\* environment (PGHOST=$PWD/no-server-here, PGPORT=5999)" err.txt)|$(grep -c s3cret err.txt)" "1|1|0"
+    eq "$?|$(grep -c "(conninfo from the PG\* environment (PGHOST=$PWD/no-server-here, PGPORT=5999)): " err.txt)|$(grep -c s3cret err.txt)" "1|1|0"
   DATABASE_URL=$bad "$MIGHOST" status > out.txt 2> err.txt
   expect "status: one line naming DATABASE_URL, not stdlib" \
-    eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (from DATABASE_URL, ' err.txt)" "1|1|1"
+    eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (conninfo from DATABASE_URL) to ' err.txt)" "1|1|1"
   "$MIGHOST" verify "$DEMO" --db "$bad" > out.txt 2> err.txt
-  expect "verify: one line, exit 1" eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (from --db' err.txt)" "1|1|1"
+  expect "verify: one line, exit 1" eq "$?|$(wc -l < err.txt)|$(grep -c '^mighost: error: cannot connect --db (conninfo from --db) to ' err.txt)" "1|1|1"
 }
 
 test_31_check_values_as_postgres_text() {
