@@ -37,7 +37,7 @@ PGconn* open_observer(PGconn* main)
 }
 
 /// One look at who blocks backend `pid` now; keeps the last answer that named someone.
-void observe(lock_watch& w, PGconn* main)
+void look_for_blockers(lock_watch& w, PGconn* main)
 {
   if (w.failed) return;
   if (!w.observer && !(w.observer = open_observer(main))) {
@@ -91,7 +91,7 @@ PGresult* connection::await_watched(bool sent)
     int n = ::poll(&p, 1, static_cast<int>(m_watch->every.count()));
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) {
-      observe(*m_watch, h);
+      look_for_blockers(*m_watch, h);
       continue;
     }
     if (!PQconsumeInput(h)) break;  // the connection broke: PQgetResult reports it
