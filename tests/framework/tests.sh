@@ -291,7 +291,7 @@ test_14_lock_timeout() {
   rc=$?
   wait "$holder"
   expect "a lock timeout in a batch is retried, then the run completes" eq "$rc" 0
-  expect "the retry is logged" has err.txt "lock timeout (55P03); retrying"
+  expect "the retry is logged, naming the blocking session" has err.txt "lock timeout (55P03).*blocked by pid .*; retrying"
   sql "$u" "DELETE FROM mig_meta.rejects WHERE source_key = 'it-0037'"   # one row to redo: a reject
   psql -X -q "$u" -c "BEGIN; LOCK TABLE mig_meta.rejects IN SHARE MODE; SELECT pg_sleep(12); COMMIT;" >/dev/null 2>&1 &
   holder=$!

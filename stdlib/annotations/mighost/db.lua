@@ -59,6 +59,10 @@ function Connection:in_tx() end
 function Connection:set_statement_timeout(ms) end
 ---@param ms integer 0 = none
 function Connection:set_lock_timeout(ms) end
+---While a statement waits, look every `ms` for the sessions blocking it; a lock timeout's error
+---then names them (pid, application_name, state, query). 0 turns it off.
+---@param ms integer
+function Connection:watch_lock_waits(ms) end
 ---This session's DDL lint findings so far (the last 100).
 ---@return {rule: string, table: string, statement: string, message: string, safer: string}[]
 function Connection:lint_warnings() end

@@ -15,6 +15,7 @@
 ---@field db string? the --db the operator gave
 ---@field command "run"|"verify"|"rollback"
 ---@field read_only boolean true under `mighost verify`: every session is read-only
+---@field throwaway_db boolean true when the database is removed after the run (`--sandbox`, `mighost test`)
 local script = {}
 
 ---Ends the run with this exit code, without a traceback.
