@@ -5,10 +5,8 @@ set -u
 MIGHOST=$(realpath "$1")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DIR=$ROOT/tests/cli/test_cmd
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
 source "$ROOT/tests/support/lib.sh"
+work_dir mighost-test
 
 # A real migration on its small fixture: every step passes, JUnit has no failure.
 "$MIGHOST" test "$ROOT/examples/demo/demo.lua" --fixture "$ROOT/examples/demo/fixture.sql" \

@@ -9,8 +9,7 @@ MIGHOST=${1:?usage: run.sh PATH-TO-MIGHOST}
 MIGHOST=$(cd "$(dirname "$MIGHOST")" && pwd)/$(basename "$MIGHOST")
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/../support/lib.sh"
-WORK=$(mktemp -d /tmp/mighost-cli-XXXXXX)
-chmod 711 "$WORK"  # as root the sandbox server runs as postgres and must traverse it
+work_dir cli
 SANDBOX_PID=
 LAST=  # name of the last run, whose output a failure shows
 

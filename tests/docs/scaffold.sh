@@ -6,10 +6,8 @@
 set -u
 MIGHOST=$(realpath "${1:?usage: scaffold.sh path/to/mighost}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-scaffold-XXXXXX")
-trap 'cd / && rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
 source "$ROOT/tests/support/lib.sh"
+work_dir scaffold
 tree_sum() { (cd "$1" && find . -type f | sort | xargs md5sum); }
 
 echo "# mighost new orders_copy --dir gen"

@@ -8,11 +8,9 @@ MIGHOST=$(realpath "${1:?usage: replica_lag.sh path/to/mighost}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEMO=$ROOT/examples/demo/demo.lua
 FIXTURE=$ROOT/examples/demo/fixture.sql
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-replica-XXXXXX")
-chmod 711 "$WORK"  # as root the servers run as postgres and must traverse it
-cd "$WORK" || exit 1
 NAME=replica_lag
 source "$ROOT/tests/support/lib.sh"
+work_dir replica
 source "$ROOT/tests/framework/demo.sh"
 
 BIN=${MIGHOST_PG_BINDIR:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}

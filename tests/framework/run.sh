@@ -7,10 +7,9 @@ MIGHOST=$(realpath "${1:?usage: run.sh path/to/mighost}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DEMO=${FRAMEWORK_DEMO:-$ROOT/examples/demo/demo.lua}   # override: try a framework build from elsewhere
 FIXTURE=$ROOT/examples/demo/fixture.sql
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-framework-XXXXXX")
-cd "$WORK" || exit 1
 NAME=framework
 source "$ROOT/tests/support/lib.sh"
+work_dir framework
 source "$ROOT/tests/framework/demo.sh"
 start_sandbox
 

@@ -9,10 +9,8 @@ set -u
 MIGHOST=$(realpath "${1:?usage: package.sh path/to/build/mighost}")
 BUILD=$(dirname "$MIGHOST")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-package-XXXXXX")
-trap 'cd / && rm -rf "$WORK"' EXIT
-cd "$WORK" || exit 1
 source "$ROOT/tests/support/lib.sh"
+work_dir package
 
 echo "# cpack"
 cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/pkg" > cpack.log 2>&1

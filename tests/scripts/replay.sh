@@ -3,9 +3,8 @@
 # way. Source it after setting MIGHOST, SCRIPT, NAME (the summary line's name) and SET (the source
 # set whose counts `counts` reads); it cds into a fresh work directory. The assertions, psql and
 # fingerprint helpers and the sandbox come from tests/support/lib.sh.
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-$NAME-XXXXXX")
-cd "$WORK" || exit 1
 source "$(dirname "${BASH_SOURCE[0]}")/../support/lib.sh"
+work_dir "$NAME"
 
 template() {  # template NAME FILE... : a database loaded once, cloned by clone()
   sql "$URL" "CREATE DATABASE $1" >/dev/null

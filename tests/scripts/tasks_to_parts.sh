@@ -11,10 +11,9 @@ EX=$ROOT/examples/tasks_to_parts
 # The contract's own fixture, replayed in addition when .ci/run finds one (MIGHOST_CONTRACT_FIXTURES);
 # the project's examples/ are the test data.
 PUBLIC=${MIGHOST_CONTRACT_FIXTURES:+$MIGHOST_CONTRACT_FIXTURES/tasks_to_parts.sql}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-t2p-XXXXXX")
-cd "$WORK" || exit 1
 NAME=tasks_to_parts
 source "$ROOT/tests/support/lib.sh"
+work_dir t2p
 start_sandbox
 
 load() {  # load NAME FILE... -> URL of a fresh database with the files loaded (generate.sql: $SCALE)

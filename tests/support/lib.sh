@@ -2,6 +2,7 @@
 # fingerprints of whole databases, a sandbox for the whole file, waits on conditions.
 #
 #   source "$ROOT/tests/support/lib.sh"
+#   work_dir NAME        # sets WORK, the current directory, removed on exit
 #   start_sandbox        # sets URL; stops the sandbox and removes WORK on exit
 #   expect "what" eq "$(sql "$URL" "SELECT 1")" 1
 #   finish NAME          # prints "NAME: N passed, M failed" and returns non-zero on a failure
@@ -81,6 +82,15 @@ role_url() {  # role_url URL ROLE [PASSWORD]: URL (a sandbox's, user mighost) fo
   local pw=
   [ -n "${3:-}" ] && pw=:$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$3")
   echo "${1/mighost@/$2$pw@}"
+}
+
+# work_dir NAME: a fresh directory for the file's files (WORK), made the current directory and
+# removed on exit (start_sandbox's trap removes it too).
+work_dir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/mighost-$1-XXXXXX")
+  chmod 711 "$WORK"  # as root a sandbox server runs as postgres and must traverse it
+  cd "$WORK" || exit 1
+  trap 'cd / && rm -rf "$WORK"' EXIT
 }
 
 # start_sandbox: a `mighost sandbox` for the whole file, stopped (and WORK removed) on exit.
