@@ -5,6 +5,7 @@
 #include "bind/modules.hpp"
 #include "lua/state.hpp"
 #include "pg/conninfo.hpp"
+#include "pg/ident.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -98,19 +99,8 @@ std::string str(const json& j, const char* key)
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-/// A name as SQL would need it: quoted unless it is lower-case letters, digits and underscores.
-std::string ident(const std::string& s)
-{
-  bool plain = !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0]));
-  for (char c : s) plain = plain && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
-  if (plain) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 /// The field `key` as an identifier.
-std::string name(const json& j, const char* key) { return ident(str(j, key)); }
+std::string name(const json& j, const char* key) { return pg::quote_if_needed(str(j, key)); }
 
 /// `schema.name` from two fields.
 std::string qualified(const json& j, const char* schema_key, const char* name_key)
@@ -125,7 +115,7 @@ std::string joined(const json& j, const char* key, bool names = true)
   if (auto it = j.find(key); it != j.end() && it->is_array())
     for (const auto& v : *it) {
       std::string item = v.is_string() ? v.get<std::string>() : v.dump();
-      out += (out.empty() ? "" : ", ") + (names ? ident(item) : item);
+      out += (out.empty() ? "" : ", ") + (names ? pg::quote_if_needed(item) : item);
     }
   return out;
 }
@@ -185,7 +175,7 @@ void print_table(const json& t)
     std::string cols;
     for (const auto& c : i.value("columns", json::array())) {
       std::string col = c.is_string() ? c.get<std::string>() : c.dump();
-      cols += (cols.empty() ? "" : ", ") + (col.find('(') == std::string::npos ? ident(col) : col);
+      cols += (cols.empty() ? "" : ", ") + (col.find('(') == std::string::npos ? pg::quote_if_needed(col) : col);
     }
     std::printf("  index          %s %s%s (%s)%s\n", name(i, "name").c_str(), str(i, "method").c_str(), flags.c_str(),
                 cols.c_str(), where.c_str());

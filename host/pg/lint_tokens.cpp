@@ -154,16 +154,6 @@ std::optional<table_ref> read_table(const tokens& t, std::size_t& i)
   return table_ref{parts[parts.size() - 2], parts.back()};
 }
 
-std::string quote_if_needed(const std::string& s)
-{
-  bool plain = !s.empty() && !std::isdigit(static_cast<unsigned char>(s[0]));
-  for (char c : s) plain = plain && (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_');
-  if (plain) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 } // namespace detail
 
 using namespace detail;

@@ -1,6 +1,7 @@
 #pragma once
 /// @file The lint's SQL tokenizer and token patterns (comments, strings, dollar quotes, quoted
 /// identifiers), shared by the rules (lint.cpp) and the statement classifiers (lint_tokens.cpp).
+#include "pg/ident.hpp"
 #include "pg/lint.hpp"
 
 #include <cstddef>
@@ -34,7 +35,6 @@ bool accept(const tokens& t, std::size_t& i, std::initializer_list<std::string_v
 bool contains_seq(const tokens& t, std::initializer_list<std::string_view> words);
 /// `name`, `schema.name` or `db.schema.name` at i.
 std::optional<table_ref> read_table(const tokens& t, std::size_t& i);
-/// An identifier as PostgreSQL would print it: quoted only when it needs quotes.
-std::string quote_if_needed(const std::string& s);
+using pg::quote_if_needed;
 
 } // namespace mighost::pg::lint::detail
