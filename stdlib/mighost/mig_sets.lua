@@ -213,10 +213,12 @@ function SourceSet:fetch(after, upto, limit, opts)
   local probe = self.pending_sql and not opts.all_pending
   -- range without a probe: the window needs no other column than the key (an index-only scan may do)
   local inner = (opts.range and not probe) and table.concat(cols, ", ") or "s.*"
-  local window = "SELECT " .. inner .. " FROM (" .. self.source_sql .. ") s"
+  local ordered = "SELECT " .. inner .. " FROM (" .. self.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
-    .. " ORDER BY " .. self.order_sql .. " LIMIT " .. math.floor(limit)
-  if opts.range then return self:fetch_range(window, probe, cols, desc, params) end
+    .. " ORDER BY " .. self.order_sql
+  limit = math.floor(limit)
+  if opts.range then return self:fetch_range(ordered, limit, probe, cols, desc, params) end
+  local window = ordered .. " LIMIT " .. limit
   local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
     .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
     .. pending_join(self, probe) .. ") SELECT * FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY "
@@ -243,7 +245,15 @@ end
 --- The range form of fetch: one row back (the last key; the window's size and pending count as
 --- window aggregates over the index-ordered window), instead of every key sorted twice and
 --- turned into Lua tables (a quarter of a large window's time: tests/bench/README.md).
-function SourceSet:fetch_range(window, probe, cols, desc, params)
+function SourceSet:fetch_range(ordered, limit, probe, cols, desc, params)
+  if not probe then
+    -- A full window's last key is the one at OFFSET limit-1 of the key order, read straight off the
+    -- index without the window aggregate and the sort of every key below it. Only a short window
+    -- at the end of the set (no row there) needs the general form.
+    local r = self.conn:query(ordered .. " OFFSET " .. (limit - 1) .. " LIMIT 1", unpack(params, 1, #params))[1]
+    if r then return {columns = {}, types = {}, count = limit}, self:key_values(r), limit end
+  end
+  local window = ordered .. " LIMIT " .. limit
   local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "
     .. (probe and "count(*) FILTER (WHERE p.pending) OVER ()" or "count(*) OVER ()") .. " AS __mig_npending"
     .. " FROM (" .. window .. ") s" .. (probe and pending_join(self, probe) or "")
