@@ -96,14 +96,35 @@ private:
   }
 
   /// Is the table big enough to matter? `why` receives "~N rows, M MB" for the message.
-  bool large(const table_ref& t, std::string& why)
+  bool large(const table_ref& t, std::string& why) { return over_limits(t, why, false); }
+
+  /// Like large(), but a table the migration created counts too: nobody waits on its own locks,
+  /// but a scan of its rows can still hold a lock on another table.
+  bool filled(const table_ref& t, std::string& why) { return over_limits(t, why, true); }
+
+  /// Created by the running migration (known only through the size lookup).
+  bool created(const table_ref& t)
   {
-    if (!m_cat.size) { why = "size unknown"; return true; }
+    const std::optional<table_size>& s = size_of(t);
+    return s && s->created;
+  }
+
+  const std::optional<table_size>& size_of(const table_ref& t)
+  {
+    static const std::optional<table_size> unknown;
+    if (!m_cat.size) return unknown;
     std::string key = t.schema + '\0' + t.name;
     auto it = m_sizes.find(key);
     if (it == m_sizes.end()) it = m_sizes.emplace(key, m_cat.size(t)).first;
-    if (!it->second || it->second->created) return false;
-    const table_size& s = *it->second;
+    return it->second;
+  }
+
+  bool over_limits(const table_ref& t, std::string& why, bool even_created)
+  {
+    if (!m_cat.size) { why = "size unknown"; return true; }
+    const std::optional<table_size>& found = size_of(t);
+    if (!found || (found->created && !even_created)) return false;
+    const table_size& s = *found;
     why = (s.rows >= 0 ? "~" + std::to_string(static_cast<long long>(s.rows)) + " rows, " : "") + human_bytes(s.bytes);
     return (s.rows >= 0 && s.rows > m_lim.rows) || s.bytes > m_lim.bytes;
   }
@@ -135,7 +156,8 @@ private:
       std::string cname;
       if (accept(a, i, {"constraint"}) && is_name(a, i)) cname = a[i++].text + " ";
       if (is_word(a, i, "check") || accept(a, i, {"foreign", "key"}) || is_word(a, i, "foreign")) {
-        if (contains_seq(a, {"not", "valid"}) || !large(table, why)) return;
+        if (contains_seq(a, {"not", "valid"})) return;
+        if (!large(table, why)) return foreign_key_of_new_table(table, a);
         add("add_constraint", table,
             "ADD CONSTRAINT " + cname + "on " + table.text() + " (" + why +
               ") checks every row while holding a lock that blocks writes",
@@ -158,6 +180,22 @@ private:
       if (accept(a, i, {"set", "not", "null"})) set_not_null(table, col);
       else if (accept(a, i, {"type"}) || accept(a, i, {"set", "data", "type"})) column_type(table, col, a, i);
     }
+  }
+
+  /// A foreign key added to a table this migration created and filled: its check of every row
+  /// holds SHARE ROW EXCLUSIVE on the referenced table, which the application may be writing.
+  void foreign_key_of_new_table(const table_ref& table, const tokens& a)
+  {
+    std::size_t i = 0;
+    while (i < a.size() && !is_word(a, i, "references")) ++i;
+    if (++i >= a.size()) return;
+    auto ref = read_table(a, i);
+    std::string why;
+    if (!ref || internal(*ref) || created(*ref) || !size_of(*ref) || !filled(table, why)) return;
+    add("add_foreign_key", *ref,
+        "ADD FOREIGN KEY on " + table.text() + " (" + why + ") blocks every write to " + ref->text() +
+          " until all its rows are checked",
+        "ADD CONSTRAINT ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in its own transaction");
   }
 
   void add_column(const table_ref& table, const tokens& a, std::size_t i)

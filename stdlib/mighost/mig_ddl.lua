@@ -4,9 +4,10 @@
 -- no Lua pattern) parses DDL.
 --
 -- A table the run creates is loaded the way pg_restore and pgloader load one: setup creates it
--- with its key, unique and CHECK constraints (what the batches need); finalize adds the secondary
--- indexes and foreign keys, each built or validated once over all rows instead of maintained per
--- row. Finalize adds whatever declared index or foreign key is missing, so a resumed, repeated or
+-- with its key, unique and CHECK constraints (what the batches need); after the phases the foreign
+-- keys are added NOT VALID and validated (add_foreign_keys), and finalize adds the secondary
+-- indexes: each built or validated once over all rows instead of maintained per row. Finalize
+-- adds whatever declared index or foreign key is still missing, so a resumed, repeated or
 -- partial-then-complete run ends with exactly the declared objects.
 local db = require "mighost.db"
 
@@ -139,6 +140,47 @@ function ddl.setup(conn, text, opts, loaded)
     created[#created + 1] = t.name
   end
   return created
+end
+
+--- Before finalize, each in its own short transaction: every declared foreign key of an existing
+--- declared table is added NOT VALID, then validated. The referenced table, which the application
+--- may be writing, is then blocked only for the ADD's catalog change (SHARE ROW EXCLUSIVE), not for
+--- the check of every row, and not for the finalize transaction with its checks: VALIDATE
+--- CONSTRAINT takes only ROW SHARE there. A key that some row breaks fails the run, and the keys
+--- this call added are dropped again, so the tables are left as found. run(what, fn) retries fn on
+--- a lock timeout. Returns the statements it ran.
+function ddl.add_foreign_keys(conn, text, opts, run)
+  local ran, added, todo = {}, {}, {}
+  local function exec(what, stmt)
+    -- its own transaction, or in a dry run a savepoint, so that a failed VALIDATE can be undone
+    run(what, function() conn:tx(function() conn:exec(stmt) end) end)
+    ran[#ran + 1] = stmt
+  end
+  for _, t in ipairs(ddl.inspect(conn, text, opts)) do
+    local oid = real_oid(conn, t.name)
+    local qt = oid and conn:scalar("SELECT $1::oid::regclass::text", oid)
+    for _, o in ipairs(oid and t.deferred or {}) do
+      if o.kind == "fkey" then
+        local valid = conn:scalar("SELECT convalidated FROM pg_constraint WHERE conrelid = $1::oid AND conname = $2", oid, o.name)
+        local k = {table = qt, name = qi(o.name)}
+        if valid == nil then
+          exec("foreign key " .. o.name, "ALTER TABLE " .. qt .. " ADD CONSTRAINT " .. k.name .. " " .. o.def .. " NOT VALID")
+          added[#added + 1] = k
+        end
+        if valid ~= true then todo[#todo + 1] = k end
+      end
+    end
+  end
+  local ok, err = pcall(function()
+    for _, k in ipairs(todo) do exec("validate " .. k.name, "ALTER TABLE " .. k.table .. " VALIDATE CONSTRAINT " .. k.name) end
+  end)
+  if not ok then
+    for i = #added, 1, -1 do
+      exec("drop " .. added[i].name, "ALTER TABLE " .. added[i].table .. " DROP CONSTRAINT " .. added[i].name)
+    end
+    error(err, 0)
+  end
+  return ran
 end
 
 --- Finalize: adds every declared secondary index and foreign key that the table lacks. Returns

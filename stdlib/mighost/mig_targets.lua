@@ -99,8 +99,11 @@ function targets.wrap_ddl(src, def)
     if def.target_ddl then require("mighost.mig_ddl").complete(ctx.db, def.target_ddl, scratch_opts(def, ctx.db)) end
     if finalize then finalize(ctx) end
   end
+  def.online = function(ctx, run)
+    if def.target_ddl then require("mighost.mig_ddl").add_foreign_keys(ctx.db, def.target_ddl, scratch_opts(def, ctx.db), run) end
+    if def.alter_ddl then alter.online(ctx.db, info(ctx), run) end
+  end
   if def.alter_ddl then
-    def.online = function(ctx, run) return alter.online(ctx.db, info(ctx), run) end
     def.switch = function(ctx) alter.switch(ctx.db, info(ctx)) end
     def.rollback_cleanup = function(ctx) alter.cleanup(ctx.db, info(ctx)) end
   end

@@ -42,7 +42,10 @@ lint::catalog catalog_with_new_table()
 TEST_CASE("lint: a table the running migration created counts as new; temporary tables are its own", "[lint]")
 {
   auto cat = catalog_with_new_table();
-  CHECK(rules("CREATE INDEX i ON created_big (a); ALTER TABLE created_big ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES big (id)", cat).empty());
+  CHECK(rules("CREATE INDEX i ON created_big (a); ALTER TABLE created_big ADD CONSTRAINT c CHECK (a > 0)", cat).empty());
+  // a foreign key's check of the new table's rows locks the existing table it references
+  CHECK(rules("ALTER TABLE created_big ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES big (id)", cat) == strings{"add_foreign_key"});
+  CHECK(rules("ALTER TABLE created_big ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES big (id) NOT VALID", cat).empty());
   CHECK(rules("CREATE INDEX i ON big (a)", cat) == strings{"create_index"});
   CHECK(rules("ALTER TABLE pg_temp.big ADD PRIMARY KEY (id); CREATE INDEX ON pg_temp_3.big (a)", cat).empty());
 }
@@ -71,7 +74,8 @@ TEST_CASE("lint: the connection hook judges the tables named by new_tables as ne
          "INSERT INTO old_t SELECT g, g FROM generate_series(1, 100) g; INSERT INTO new_t SELECT * FROM old_t;"
          "ANALYZE old_t, new_t");
   CHECK(hook.new_tables(c, {"new_t", "no_such_table"}) == 1);
-  c.exec("CREATE INDEX ON new_t (a); ALTER TABLE new_t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES old_t (id)");
+  c.exec("CREATE INDEX ON new_t (a); ALTER TABLE new_t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES old_t (id) NOT VALID;"
+         "ALTER TABLE new_t VALIDATE CONSTRAINT f");
   CHECK(hook.warnings().empty());
   c.exec("CREATE INDEX ON old_t (a)");
   REQUIRE(hook.warnings().size() == 1);

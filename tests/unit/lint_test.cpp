@@ -27,7 +27,7 @@ lint::catalog fake_catalog(std::vector<std::string>* asked = nullptr)
     if (asked) asked->push_back(t.schema + "|" + t.name);
     static const std::map<std::string, lint::table_size> sizes = {
       {"big", {2e6, 400LL << 20}}, {"Big Table", {2e6, 400LL << 20}}, {"small", {10, 8192}},
-      {"unanalyzed", {-1, 50LL << 20}}};
+      {"unanalyzed", {-1, 50LL << 20}}, {"new_filled", {2e6, 400LL << 20, true}}, {"new_empty", {0, 0, true}}};
     auto it = sizes.find(t.name);
     if (it == sizes.end()) return std::nullopt;
     return it->second;
@@ -75,6 +75,17 @@ TEST_CASE("lint: ADD CONSTRAINT without NOT VALID", "[lint]")
   CHECK(rules("ALTER TABLE small ADD CONSTRAINT small_a_pos CHECK (a > 0)").empty());
   CHECK(rules("ALTER TABLE big ADD CONSTRAINT big_a_key UNIQUE (a)") == strings{"add_unique"});
   CHECK(rules("ALTER TABLE big ADD CONSTRAINT big_a_key UNIQUE USING INDEX big_a").empty());
+}
+
+TEST_CASE("lint: a foreign key from a filled new table locks the table it references", "[lint]")
+{
+  CHECK(rules("ALTER TABLE new_filled ADD FOREIGN KEY (p) REFERENCES big (id)") == strings{"add_foreign_key"});
+  CHECK(rules("ALTER TABLE new_filled ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES small (id)") == strings{"add_foreign_key"});
+  CHECK(rules("ALTER TABLE new_filled ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES big (id) NOT VALID").empty());
+  CHECK(rules("ALTER TABLE new_filled ADD FOREIGN KEY (p) REFERENCES new_empty (id)").empty());
+  CHECK(rules("ALTER TABLE new_empty ADD FOREIGN KEY (p) REFERENCES big (id)").empty());
+  CHECK(rules("ALTER TABLE new_filled ADD CONSTRAINT c CHECK (a > 0)").empty());
+  CHECK(rules("ALTER TABLE new_filled ADD FOREIGN KEY (p) REFERENCES not_there (id)").empty());
 }
 
 TEST_CASE("lint: SET NOT NULL without a validated check", "[lint]")
