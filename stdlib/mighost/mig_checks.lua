@@ -73,19 +73,26 @@ function checks.skip_reason(c, opts, unresolved)
   return nil
 end
 
---- ANALYZE of the tables the run wrote (declared targets, mig_meta's rejects and fixups), so that
---- the checks are planned on statistics of the data they read, not of an empty table.
+--- ANALYZE of the tables the run filled (declared targets, mig_meta's rejects and fixups), so that
+--- the checks are planned on statistics of the data they read, not of an empty table. A target
+--- updated in place keeps the statistics it has (its rows were there before the run, and
+--- autovacuum analyzes it after the updates); it is analyzed only when it has none.
 function checks.analyze(run)
   local conn = run.conns[run.def.ledger]
-  local names = {"mig_meta.rejects", "mig_meta.fixups"}
+  local qualify = require("mighost.schema").qualify
+  local names, filled = {"mig_meta.rejects", "mig_meta.fixups"}, {}
   for _, m in ipairs(run.def.mapped or {}) do
     if m.from == run.def.ledger then
-      names[#names + 1] = require("mighost.schema").qualify(m.target)
-      for _, a in ipairs(m.also or {}) do names[#names + 1] = require("mighost.schema").qualify(a.target) end
+      local t = qualify(m.target)
+      names[#names + 1] = t
+      filled[t] = filled[t] or not m.update
+      for _, a in ipairs(m.also or {}) do names[#names + 1] = qualify(a.target); filled[names[#names]] = true end
     end
   end
   for _, n in ipairs(names) do
-    if conn:scalar("SELECT to_regclass($1) IS NOT NULL", n) then conn:exec("ANALYZE " .. n) end
+    local sql = filled[n] == false and "SELECT reltuples < 0 FROM pg_class WHERE oid = to_regclass($1)"
+      or "SELECT to_regclass($1) IS NOT NULL"
+    if conn:scalar(sql, n) == true then conn:exec("ANALYZE " .. n) end
   end
 end
 
