@@ -106,6 +106,55 @@ function checks.balance(counts, set_names)
   return total
 end
 
+--- The checks of `list` declared with `count` (pairs {from, where}: the value is the sum over
+--- them of the rows of `from` where `where` holds) that are not skipped, grouped by connection
+--- and FROM text: each group is counted by ONE query, a `count(*) FILTER (WHERE …)` per
+--- condition, the first time one of its checks runs (so that check's time is the group's). If
+--- that query fails, each condition is counted alone, so an error fails only its own check.
+--- Returns count_of(c, conn): check c's value.
+local function shared_counts(run, list, skips)
+  local groups, pairs_of = {}, {}
+  for _, c in ipairs(list) do
+    if c.count and not skips[c] then
+      local ok, err = pcall(function()
+        local mine = {}
+        for i, p in ipairs(c.count) do
+          local from, where = p[1], p[2]
+          if type(from) == "function" then from = from(run.ctx) end
+          if type(where) == "function" then where = where(run.ctx) end
+          local key = (c.on or run.def.ledger) .. "\0" .. from
+          groups[key] = groups[key] or {from = from, wheres = {}}
+          local g = groups[key]
+          g.wheres[#g.wheres + 1] = where
+          mine[i] = {g = g, k = #g.wheres}
+        end
+        pairs_of[c] = mine
+      end)
+      if not ok then pairs_of[c] = {err = err} end
+    end
+  end
+  return function(c, conn)
+    local mine = pairs_of[c]
+    if mine.err ~= nil then error(mine.err, 0) end
+    local total = 0
+    for _, p in ipairs(mine) do
+      local g = p.g
+      if g.row == nil then
+        local cols = {}
+        for k, w in ipairs(g.wheres) do cols[k] = "count(*) FILTER (WHERE (" .. w .. ")) AS n" .. k end
+        local ok, rows = pcall(conn.tx, conn, function()
+          return conn:query("SELECT " .. table.concat(cols, ", ") .. " FROM " .. g.from)
+        end)
+        g.row = ok and rows[1] or false
+      end
+      local n = g.row and g.row["n" .. p.k]
+        or conn:scalar("SELECT count(*) FROM " .. g.from .. " WHERE (" .. g.wheres[p.k] .. ")")
+      total = total + tonumber(n)
+    end
+    return total
+  end
+end
+
 --- Runs every declared check (each in a savepoint of the current transaction, so an SQL error
 --- fails that check only) and counts_balance; prints one CHECK line each. Returns the results
 --- [{name, passed (nil = skipped), expected, actual, expected_text, actual_text}] and the failures.
@@ -123,8 +172,11 @@ function checks.run(run, opts, counts)
     for _, c in ipairs(list) do if opts.filter(c) then kept[#kept + 1] = c end end
     list = kept
   end
+  local skips = {}
+  for _, c in ipairs(list) do skips[c] = checks.skip_reason(c, opts, unresolved) end
+  local count_of = shared_counts(run, list, skips)
   for _, c in ipairs(list) do
-    local skip = checks.skip_reason(c, opts, unresolved)
+    local skip = skips[c]
     local expected, expected_err = c.expected, nil
     if type(expected) == "function" and not skip then   -- e.g. a fingerprint of the source snapshot
       local ok, v = pcall(expected, run.ctx)
@@ -142,6 +194,7 @@ function checks.run(run, opts, counts)
       local ok, actual = pcall(function()
         return conn:tx(function()
           if c.fn then return c.fn(run.ctx) end
+          if c.count then return count_of(c, conn) end
           local sql = c.sql
           if type(sql) == "function" then sql = sql(run.ctx) end
           return sql_actual(conn, sql)
