@@ -148,14 +148,13 @@ local function audit(tbl, columns)
     user_id = "'" .. WHO .. "'", reason = "'lot_traceability migration'"}}
 end
 
--- rows_preserved for one table: the spec's jsonb comparison (snapshot row minus `free` against the
--- live row minus `free` and the added columns), made column by column: IS DISTINCT FROM gives the
--- same verdict for these types without building a jsonb value per row and side. A live table whose
--- columns are not the snapshot's plus the added ones differs in every row, as with jsonb.
+-- rows_preserved for one table: the spec's jsonb comparison (snapshot row s minus `free` against
+-- the live row p minus `free` and the added columns), made column by column: IS DISTINCT FROM
+-- gives the same verdict for these types without building a jsonb value per row and side. A live
+-- table whose columns are not the snapshot's plus the added ones differs in every row, as with jsonb.
 local function preserved(ctx, tbl, free, added)
   local snap, live = schema.columns(ctx.db, S .. "." .. tbl), schema.columns(ctx.db, tbl)
-  local all = "(SELECT count(*) FROM " .. S .. "." .. tbl .. ")"
-  if not snap or not live then return all end
+  if not snap or not live then return "true" end
   local type_of, extra = {}, {}
   for _, c in ipairs(live) do type_of[c.name] = c.type end
   for _, c in ipairs(added) do extra[c] = true end
@@ -166,10 +165,45 @@ local function preserved(ctx, tbl, free, added)
       left[#left + 1], right[#right + 1] = "s." .. db.quote_ident(c.name), "p." .. db.quote_ident(c.name)
     end
   end
-  if not same then return all end
-  return "(SELECT count(*) FROM " .. S .. "." .. tbl .. " s LEFT JOIN " .. tbl .. " p ON p.id = s.id WHERE p.id IS NULL OR ("
-    .. table.concat(left, ", ") .. ") IS DISTINCT FROM (" .. table.concat(right, ", ") .. "))"
+  if not same then return "true" end
+  return "p.id IS NULL OR (" .. table.concat(left, ", ") .. ") IS DISTINCT FROM (" .. table.concat(right, ", ") .. ")"
 end
+
+-- The rows the checks of section 5 count over, one pass each (checks declared with `count` over
+-- the same FROM share one query): every snapshot row s with its live row p, the snapshot row r it
+-- referenced, and f when one of the set's orphan fixups names it. Every join is on a unique key,
+-- so each snapshot row is counted once.
+local function fixed(set)
+  return "(SELECT DISTINCT source_key FROM mig_meta.fixups WHERE migration = 'lot_traceability' AND source_table = '"
+    .. set .. "' AND rule IN ('orphan_recipe', 'orphan_production_run')) f ON f.source_key = s.id::text"
+end
+local RUNS = S .. ".production_runs s LEFT JOIN production_runs p ON p.id = s.id LEFT JOIN " .. S
+  .. ".recipes r ON r.id = s.recipe_id LEFT JOIN " .. fixed("production_runs")
+local PALLETS = S .. ".pallets s LEFT JOIN pallets p ON p.id = s.id LEFT JOIN " .. S
+  .. ".production_runs r ON r.id = s.production_run_id LEFT JOIN " .. fixed("pallets")
+local RECIPES = S .. ".recipes s LEFT JOIN recipes p ON p.id = s.id"
+
+-- audit_complete: the spec's count (migrated rows without exactly one MIGRATE audit row) is taken
+-- only when the proof that it is 0 fails. The proof is one hash join per audited table of its rows
+-- with their MIGRATE rows (parallel, each audit row hashed once): no row without one, and as
+-- many joined audit rows as rows, so none has two. The count groups every audit row by table and
+-- record, which costs several times the joins.
+local AUDITED = {{"ingredients", "legacy_id IS NOT NULL"}, {"production_runs", "true"}, {"pallets", "true"}}
+local AUDIT_COMPLETE = (function()
+  local proof, rows = {}, {}
+  for i, t in ipairs(AUDITED) do
+    local tbl, migrated = t[1], t[2]
+    proof[i] = "(SELECT count(*) FILTER (WHERE a.id IS NULL) = 0 AND count(a.id) = (SELECT count(*) FROM " .. tbl
+      .. " WHERE " .. migrated .. ") FROM " .. tbl .. " p LEFT JOIN audit_logs a ON a.action = 'MIGRATE' AND a.table_name = '"
+      .. tbl .. "' AND a.record_id = p.id::text WHERE " .. migrated .. ")"
+    rows[i] = "SELECT '" .. tbl .. "' t, id::text k FROM " .. tbl .. " WHERE " .. migrated
+  end
+  return "SELECT CASE WHEN " .. table.concat(proof, "\n    AND ") .. "\n  THEN 0 ELSE (SELECT count(*) FROM ("
+    .. table.concat(rows, " UNION ALL ") .. [[) m
+      LEFT JOIN (SELECT table_name, record_id, count(*) AS n FROM audit_logs WHERE action = 'MIGRATE' GROUP BY 1, 2) a
+        ON a.table_name = m.t AND a.record_id = m.k
+      WHERE a.n IS DISTINCT FROM 1) END]]
+end)()
 
 local m = migration.define {
   name = "lot_traceability",
@@ -260,8 +294,8 @@ local m = migration.define {
   },
 
   -- Section 5 (ingredients_accounted is generated under its name). The checks that look at every
-  -- row of a set need a complete run; audit_complete and the duplicate_name case of
-  -- ingredient_rejects_valid are the spec's counts written as hash joins (no index on those keys).
+  -- row of a set need a complete run; the duplicate_name case of ingredient_rejects_valid is the
+  -- spec's count written as a hash join (no index on that key).
   checks = {
     {name = "ingredient_values", sql = [[SELECT count(*) FROM old_ingredient_table o JOIN ingredients i ON i.legacy_id = o.id
         WHERE (i.name, i.unit_of_measure, i.current_stock, i.supplier_name, i.type) IS DISTINCT FROM
@@ -275,43 +309,30 @@ local m = migration.define {
           WHEN 'negative_stock' THEN o.stock_qty < 0
           WHEN 'duplicate_name' THEN lower(btrim(o.name) COLLATE "C") IN (SELECT lower(i.name COLLATE "C") FROM ingredients i)
           ELSE false END]]},
-    -- NUM over the snapshot (which never changes), as the phase computed it this run, else computed here
+    -- NUM over the snapshot (which never changes), as the phase computed it this run (a temporary
+    -- table, which parallel workers cannot read: not in the passes below), else computed here
     {name = "batch_numbers", needs = "complete", sql = function(ctx) return "SELECT count(*) FROM production_runs p JOIN "
         .. ctx:derived("production_runs") .. " n ON n.id = p.id WHERE p.batch_number IS DISTINCT FROM n.number" end},
     {name = "pallet_numbers", needs = "complete", sql = function(ctx) return "SELECT count(*) FROM pallets p JOIN "
         .. ctx:derived("pallets") .. " n ON n.id = p.id WHERE p.pallet_number IS DISTINCT FROM n.number" end},
-    {name = "run_values", needs = "complete", sql = [[SELECT count(*) FROM production_runs p
-        JOIN mig_backup_lot_traceability.production_runs s ON s.id = p.id
-        LEFT JOIN mig_backup_lot_traceability.recipes r ON r.id = s.recipe_id
-        WHERE p.planned_quantity IS DISTINCT FROM COALESCE(s.actual_quantity, 0) OR p.unit_of_measure <> 'units'
-           OR p.status::text <> ]] .. STATUS("s") .. [[
-           OR p.quality_status::text <> CASE WHEN s.actual_end_time IS NOT NULL THEN 'PASSED' ELSE 'PENDING' END
-           OR p.recipe_id IS DISTINCT FROM COALESCE(r.id, ]] .. PLACEHOLDER .. ")"},
-    {name = "pallet_values", needs = "complete", sql = [[SELECT count(*) FROM pallets p
-        JOIN mig_backup_lot_traceability.pallets s ON s.id = p.id
-        LEFT JOIN mig_backup_lot_traceability.production_runs r ON r.id = s.production_run_id
-        WHERE p.status::text <> CASE WHEN s.shipped_at IS NOT NULL THEN 'SHIPPED' ELSE 'OPEN' END
-           OR p.production_run_id IS DISTINCT FROM r.id]]},
-    {name = "rows_preserved", sql = function(ctx)
-      return "SELECT " .. preserved(ctx, "production_runs", "recipe_id", {"batch_number", "planned_quantity",
-          "unit_of_measure", "status", "quality_status", "planned_start_time", "quality_notes"})
-        .. " + " .. preserved(ctx, "pallets", "production_run_id", {"pallet_number", "status", "location"})
-        .. " + " .. preserved(ctx, "recipes", nil, {"version", "is_active", "yield_quantity", "yield_unit"})
-    end},
-    {name = "audit_complete", needs = "complete", sql = [[SELECT count(*) FROM (
-          SELECT 'ingredients' t, id::text k FROM ingredients WHERE legacy_id IS NOT NULL
-          UNION ALL SELECT 'production_runs', id::text FROM production_runs UNION ALL SELECT 'pallets', id::text FROM pallets) m
-        LEFT JOIN (SELECT table_name, record_id, count(*) AS n FROM audit_logs WHERE action = 'MIGRATE' GROUP BY 1, 2) a
-          ON a.table_name = m.t AND a.record_id = m.k
-        WHERE a.n IS DISTINCT FROM 1]]},
-    {name = "fixups_logged", needs = "complete", sql = [[SELECT count(*) FROM (
-          SELECT 'production_runs' t, s.id FROM mig_backup_lot_traceability.production_runs s
-           WHERE NOT EXISTS (SELECT 1 FROM mig_backup_lot_traceability.recipes r WHERE r.id = s.recipe_id)
-          UNION ALL
-          SELECT 'pallets', s.id FROM mig_backup_lot_traceability.pallets s WHERE s.production_run_id IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM mig_backup_lot_traceability.production_runs r WHERE r.id = s.production_run_id)) o
-        WHERE NOT EXISTS (SELECT 1 FROM mig_meta.fixups f WHERE f.migration = 'lot_traceability' AND f.source_table = o.t
-                          AND f.source_key = o.id::text AND f.rule IN ('orphan_recipe', 'orphan_production_run'))]]},
+    -- the spec's joins of production_runs p (pallets p) with the snapshot s are the rows with p.id
+    {name = "run_values", needs = "complete", count = {{RUNS, [[p.id IS NOT NULL AND (
+        p.planned_quantity IS DISTINCT FROM COALESCE(s.actual_quantity, 0) OR p.unit_of_measure <> 'units'
+        OR p.status::text <> ]] .. STATUS("s") .. [[
+        OR p.quality_status::text <> CASE WHEN s.actual_end_time IS NOT NULL THEN 'PASSED' ELSE 'PENDING' END
+        OR p.recipe_id IS DISTINCT FROM COALESCE(r.id, ]] .. PLACEHOLDER .. "))"}}},
+    {name = "pallet_values", needs = "complete", count = {{PALLETS, [[p.id IS NOT NULL AND (
+        p.status::text <> CASE WHEN s.shipped_at IS NOT NULL THEN 'SHIPPED' ELSE 'OPEN' END
+        OR p.production_run_id IS DISTINCT FROM r.id)]]}}},
+    {name = "rows_preserved", count = {
+      {RUNS, function(ctx) return preserved(ctx, "production_runs", "recipe_id", {"batch_number", "planned_quantity",
+          "unit_of_measure", "status", "quality_status", "planned_start_time", "quality_notes"}) end},
+      {PALLETS, function(ctx) return preserved(ctx, "pallets", "production_run_id", {"pallet_number", "status", "location"}) end},
+      {RECIPES, function(ctx) return preserved(ctx, "recipes", nil, {"version", "is_active", "yield_quantity", "yield_unit"}) end}}},
+    {name = "audit_complete", needs = "complete", sql = AUDIT_COMPLETE},
+    -- the runs whose snapshot recipe is missing (NULL too) and the pallets whose snapshot run is
+    {name = "fixups_logged", needs = "complete", count = {{RUNS, "r.id IS NULL AND f.source_key IS NULL"},
+      {PALLETS, "s.production_run_id IS NOT NULL AND r.id IS NULL AND f.source_key IS NULL"}}},
     {name = "constraints_present", needs = "finalize", sql = [[SELECT 8
         - (SELECT count(*) FROM pg_constraint WHERE conname IN ('production_runs_recipe_id_fkey', 'pallets_production_run_id_fkey'))
         - (SELECT count(*) FROM pg_attribute WHERE attnotnull AND (

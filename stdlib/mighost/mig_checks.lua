@@ -73,19 +73,26 @@ function checks.skip_reason(c, opts, unresolved)
   return nil
 end
 
---- ANALYZE of the tables the run wrote (declared targets, mig_meta's rejects and fixups), so that
---- the checks are planned on statistics of the data they read, not of an empty table.
+--- ANALYZE of the tables the run filled (declared targets, mig_meta's rejects and fixups), so that
+--- the checks are planned on statistics of the data they read, not of an empty table. A target
+--- updated in place keeps the statistics it has (its rows were there before the run, and
+--- autovacuum analyzes it after the updates); it is analyzed only when it has none.
 function checks.analyze(run)
   local conn = run.conns[run.def.ledger]
-  local names = {"mig_meta.rejects", "mig_meta.fixups"}
+  local qualify = require("mighost.schema").qualify
+  local names, filled = {"mig_meta.rejects", "mig_meta.fixups"}, {}
   for _, m in ipairs(run.def.mapped or {}) do
     if m.from == run.def.ledger then
-      names[#names + 1] = require("mighost.schema").qualify(m.target)
-      for _, a in ipairs(m.also or {}) do names[#names + 1] = require("mighost.schema").qualify(a.target) end
+      local t = qualify(m.target)
+      names[#names + 1] = t
+      filled[t] = filled[t] or not m.update
+      for _, a in ipairs(m.also or {}) do names[#names + 1] = qualify(a.target); filled[names[#names]] = true end
     end
   end
   for _, n in ipairs(names) do
-    if conn:scalar("SELECT to_regclass($1) IS NOT NULL", n) then conn:exec("ANALYZE " .. n) end
+    local sql = filled[n] == false and "SELECT reltuples < 0 FROM pg_class WHERE oid = to_regclass($1)"
+      or "SELECT to_regclass($1) IS NOT NULL"
+    if conn:scalar(sql, n) == true then conn:exec("ANALYZE " .. n) end
   end
 end
 
@@ -97,6 +104,55 @@ function checks.balance(counts, set_names)
     if c then total = total + math.abs((tonumber(c.source) or 0) - (tonumber(c.migrated) or 0) - (tonumber(c.rejected) or 0)) end
   end
   return total
+end
+
+--- The checks of `list` declared with `count` (pairs {from, where}: the value is the sum over
+--- them of the rows of `from` where `where` holds) that are not skipped, grouped by connection
+--- and FROM text: each group is counted by ONE query, a `count(*) FILTER (WHERE …)` per
+--- condition, the first time one of its checks runs (so that check's time is the group's). If
+--- that query fails, each condition is counted alone, so an error fails only its own check.
+--- Returns count_of(c, conn): check c's value.
+local function shared_counts(run, list, skips)
+  local groups, pairs_of = {}, {}
+  for _, c in ipairs(list) do
+    if c.count and not skips[c] then
+      local ok, err = pcall(function()
+        local mine = {}
+        for i, p in ipairs(c.count) do
+          local from, where = p[1], p[2]
+          if type(from) == "function" then from = from(run.ctx) end
+          if type(where) == "function" then where = where(run.ctx) end
+          local key = (c.on or run.def.ledger) .. "\0" .. from
+          groups[key] = groups[key] or {from = from, wheres = {}}
+          local g = groups[key]
+          g.wheres[#g.wheres + 1] = where
+          mine[i] = {g = g, k = #g.wheres}
+        end
+        pairs_of[c] = mine
+      end)
+      if not ok then pairs_of[c] = {err = err} end
+    end
+  end
+  return function(c, conn)
+    local mine = pairs_of[c]
+    if mine.err ~= nil then error(mine.err, 0) end
+    local total = 0
+    for _, p in ipairs(mine) do
+      local g = p.g
+      if g.row == nil then
+        local cols = {}
+        for k, w in ipairs(g.wheres) do cols[k] = "count(*) FILTER (WHERE (" .. w .. ")) AS n" .. k end
+        local ok, rows = pcall(conn.tx, conn, function()
+          return conn:query("SELECT " .. table.concat(cols, ", ") .. " FROM " .. g.from)
+        end)
+        g.row = ok and rows[1] or false
+      end
+      local n = g.row and g.row["n" .. p.k]
+        or conn:scalar("SELECT count(*) FROM " .. g.from .. " WHERE (" .. g.wheres[p.k] .. ")")
+      total = total + tonumber(n)
+    end
+    return total
+  end
 end
 
 --- Runs every declared check (each in a savepoint of the current transaction, so an SQL error
@@ -116,8 +172,11 @@ function checks.run(run, opts, counts)
     for _, c in ipairs(list) do if opts.filter(c) then kept[#kept + 1] = c end end
     list = kept
   end
+  local skips = {}
+  for _, c in ipairs(list) do skips[c] = checks.skip_reason(c, opts, unresolved) end
+  local count_of = shared_counts(run, list, skips)
   for _, c in ipairs(list) do
-    local skip = checks.skip_reason(c, opts, unresolved)
+    local skip = skips[c]
     local expected, expected_err = c.expected, nil
     if type(expected) == "function" and not skip then   -- e.g. a fingerprint of the source snapshot
       local ok, v = pcall(expected, run.ctx)
@@ -135,6 +194,7 @@ function checks.run(run, opts, counts)
       local ok, actual = pcall(function()
         return conn:tx(function()
           if c.fn then return c.fn(run.ctx) end
+          if c.count then return count_of(c, conn) end
           local sql = c.sql
           if type(sql) == "function" then sql = sql(run.ctx) end
           return sql_actual(conn, sql)

@@ -233,7 +233,18 @@ local function normalise_checks(src, def)
     local line = decl.line_of_name(c.name, define_line) or define_line
     local where = "checks[" .. i .. "]" .. (type(c.name) == "string" and (" (" .. c.name .. ")") or "")
     decl.keys(c, decl.CHECK, where, line)
-    if type(c.name) ~= "string" or (c.sql == nil and c.fn == nil) then decl.fail(line, nil, where, "needs a name and sql or fn") end
+    if type(c.name) ~= "string" or (c.sql == nil and c.fn == nil and c.count == nil) then
+      decl.fail(line, nil, where, "needs a name and sql, fn or count")
+    end
+    if c.count ~= nil then
+      if c.sql ~= nil or c.fn ~= nil then decl.fail(line, "count", where, "count replaces sql and fn: give one of them") end
+      local function sql_or_fn(v) return type(v) == "string" or type(v) == "function" end
+      local ok = type(c.count) == "table" and #c.count > 0
+      for _, p in ipairs(ok and c.count or {}) do ok = ok and type(p) == "table" and sql_or_fn(p[1]) and sql_or_fn(p[2]) end
+      if not ok then
+        decl.fail(line, "count", where, "count must be a list of {from, where} pairs (SQL text or function(ctx) each)")
+      end
+    end
     if c.needs ~= nil and c.needs ~= "complete" and c.needs ~= "finalize" then
       decl.fail(line, "needs", where, "needs must be \"complete\" (every source row resolved) or \"finalize\"")
     end

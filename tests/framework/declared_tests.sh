@@ -246,3 +246,23 @@ test_27_batches_grow() {
   expect "grown, resumed: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
   expect "grown, stopped and resumed = one run" eq "$(declared_state "$u")" "$(declared_state "$v")"
 }
+
+test_28_checks_count_in_one_pass() {
+  local u rc
+  u=$(newdb fw_counted)
+  sql "$u" "CREATE SEQUENCE counted_scans; CREATE FUNCTION counted_items() RETURNS SETOF items LANGUAGE plpgsql AS
+            \$\$ BEGIN PERFORM nextval('counted_scans'); RETURN QUERY SELECT * FROM items; END \$\$" >/dev/null
+  declared counted "$u"; rc=$?
+  expect "count checks: exit 3 (one condition fails)" eq "$rc" 3
+  for name in dangling_owners negative_quantities items_and_five_owners no_owner null_prices; do
+    expect "count checks: $name PASS (its rows counted, summed over its FROMs)" has out.txt "^CHECK $name PASS "
+  done
+  expect "count checks: the failing condition fails its own check only, with the SQL error" \
+    has out.txt '^CHECK broken_condition FAIL expected=0 actual=error: .*division by zero'
+  expect "count checks: the four over the same FROM were counted by one query" eq "$(sql "$u" "SELECT last_value FROM counted_scans")" 1
+  sed -i 's/{JOINED, "true"}, {"owners o", "o.id <= 5"}/{JOINED, "true"}, "o.id <= 5"/' "$(cp "$DECLARED/counted.lua" counted_bad.lua && echo counted_bad.lua)"
+  "$MIGHOST" run counted_bad.lua --db "$u" > out.txt 2> err.txt
+  expect "count checks: a pair that is not {from, where} is named with its line" \
+    has err.txt "counted_bad.lua:$(grep -n 'items_and_five_owners' counted_bad.lua | cut -d: -f1): .*count must be a list of {from, where} pairs"
+}
+

@@ -107,6 +107,7 @@ expect "small: the new tables' indexes" eq "$(sql "$u" "SELECT count(*) FROM pg_
     'idx_ingredient_lots_supplier', 'idx_batch_ingredients_traceability', 'idx_ingredient_lots_status_quality', 'ingredients_name_key', 'ingredients_legacy_id_key')")" 6
 "$MIGHOST" run "$SCRIPT" --db "$u" --limit 5 > out.txt 2> err.txt
 expect "--limit: exit 64, the flag named" eq "$?|$(grep -c 'unknown option --limit' err.txt)" "64|1"
+sql "$URL" "CREATE DATABASE t_done TEMPLATE small" >/dev/null   # the migrated small database, for the checks below
 
 echo "# a second run writes nothing; rollback gives the legacy database back"
 before=$(all_fp "$u" | grep -v -e '^mig_meta.runs ' -e '^mig_meta.checks '); before_schema=$(schema_fp "$u")
@@ -119,6 +120,39 @@ expect "second run: the schema unchanged" eq "$(schema_fp "$u")" "$before_schema
 expect "rollback: exit 0" eq "$?" 0
 expect "rollback: legacy rows and relations back" eq "$(all_fp "$u" '^mig_(meta|backup_)')" "$legacy"
 expect "rollback: legacy schema back (types, columns, defaults, indexes, constraints)" eq "$(schema_fp "$u")" "$legacy_schema"
+
+echo "# each check fails on the data it exists to catch (verify on a changed copy of the migrated small database)"
+n_tampered=0
+tampered() {  # tampered CHECK ACTUAL WHAT SQL: after SQL, verify fails CHECK with actual=ACTUAL
+  local u; n_tampered=$((n_tampered + 1)); u=$(clone t_done "tampered_$n_tampered")
+  sql "$u" "$4" >/dev/null
+  "$MIGHOST" verify "$SCRIPT" --db "$u" > out.txt 2> err.txt
+  expect "$3: verify exit 3, $1 FAIL actual=$2" eq "$?|$(grep -c "^CHECK $1 FAIL expected=0 actual=$2 " out.txt)" "3|1"
+}
+tampered audit_complete 1 "a run's audit row deleted" "DELETE FROM audit_logs WHERE table_name = 'production_runs' AND record_id = '7'"
+tampered audit_complete 1 "a pallet's audit row doubled" "INSERT INTO audit_logs (table_name, record_id, action) VALUES ('pallets', '3', 'MIGRATE')"
+tampered audit_complete 2 "one ingredient's audit row moved to another (as many rows as migrated rows)" \
+  "UPDATE audit_logs SET record_id = (SELECT min(id)::text FROM ingredients) WHERE table_name = 'ingredients'
+     AND record_id = (SELECT max(id)::text FROM ingredients)"
+u=$(clone t_done audit_others)
+sql "$u" "INSERT INTO audit_logs (table_name, record_id, action) VALUES ('production_runs', '1', 'UPDATE'), ('pallets', '999', 'MIGRATE'),
+            ('production_runs', ' 1', 'MIGRATE')" >/dev/null
+"$MIGHOST" verify "$SCRIPT" --db "$u" > out.txt 2> err.txt
+expect "an UPDATE audit row and MIGRATE rows of no migrated row: verify exit 0, audit_complete PASS" eq "$?|$(grep -c '^CHECK audit_complete PASS' out.txt)" "0|1"
+tampered ingredients_accounted 1 "a migrated ingredient deleted" "DELETE FROM ingredients WHERE legacy_id = 1"
+tampered ingredient_values 1 "an ingredient's stock changed" "UPDATE ingredients SET current_stock = current_stock + 1 WHERE legacy_id = 2"
+tampered ingredient_rejects_valid 1 "a missing_name reject relabelled negative_stock" \
+  "UPDATE mig_meta.rejects SET reason = 'negative_stock' WHERE source_table = 'old_ingredient_table' AND source_key = '7'"
+tampered batch_numbers 1 "a batch number changed" "UPDATE production_runs SET batch_number = 'LOT-A-2-2-x' WHERE id = 2"
+tampered pallet_numbers 1 "a pallet number changed" "UPDATE pallets SET pallet_number = 'PAL-A-2-x' WHERE id = 2"
+tampered run_values 2 "a run's status and another's placeholder changed" \
+  "UPDATE production_runs SET status = 'CANCELLED' WHERE id = 1; UPDATE production_runs SET recipe_id = 1 WHERE id = 5"
+tampered pallet_values 2 "a pallet's status and another's nulled run changed" \
+  "UPDATE pallets SET status = 'SEALED' WHERE id = 1; UPDATE pallets SET production_run_id = 1 WHERE id = 5"
+tampered rows_preserved 2 "a pallet deleted, a recipe's text changed" \
+  "DELETE FROM pallets WHERE id = 16; UPDATE recipes SET instructions = 'x' WHERE id = 1"
+tampered fixups_logged 1 "an orphan_recipe fixup deleted" "DELETE FROM mig_meta.fixups WHERE source_table = 'production_runs' AND source_key = '5'"
+tampered constraints_present 1 "a foreign key dropped" "ALTER TABLE pallets DROP CONSTRAINT pallets_production_run_id_fkey"
 
 case_public
 

@@ -181,6 +181,7 @@
 ---@field name string
 ---@field sql mighost.migration.Sql?      its first column is compared with `expected`
 ---@field fn fun(ctx: mighost.migration.Ctx): any?
+---@field count {[1]: mighost.migration.Sql, [2]: mighost.migration.Sql}[]?   {from, where} pairs: the value is the sum of the rows of each `from` where `where` holds; checks counting over the same `from` share one query
 ---@field expected any|fun(ctx: mighost.migration.Ctx): any   default 0
 ---@field on string?                      the connection it runs on
 ---@field needs "complete"|"finalize"?
