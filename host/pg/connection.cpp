@@ -30,7 +30,6 @@ public:
   }
 };
 
-using captured_connection = pqxx::basic_connection_base<capture_policy>;
 
 std::string field(const PGresult* r, int code)
 {
@@ -46,6 +45,11 @@ std::string trim(std::string s)
 
 } // namespace
 
+struct connection::session : pqxx::basic_connection_base<capture_policy>
+{
+  using basic_connection_base::basic_connection_base;
+};
+
 long long result::affected_rows() const noexcept
 {
   const char* n = m_res ? PQcmdTuples(m_res.get()) : nullptr;
@@ -59,7 +63,7 @@ connection::connection(const std::string& conninfo, const session_options& opts)
     throw sql_error({"FATAL", "08001", "invalid connection string: " + *err, "", "", "", "", 0});
   try {
     t_connected_handle = nullptr;
-    m_conn = std::make_unique<captured_connection>(conninfo);
+    m_conn = std::make_unique<session>(conninfo);
     m_pg = t_connected_handle;
   } catch (const pqxx::broken_connection& e) {
     throw sql_error({"FATAL", "08001",

@@ -146,7 +146,11 @@ private:
   [[noreturn]] void throw_error(PGresult* r, const std::string& sql);
   void finish_copy(const std::string& what);
 
-  std::unique_ptr<pqxx::connection_base> m_conn;
+  /// The libpqxx connection, of pg/connection.cpp's own class: it is destroyed as that class,
+  /// because pqxx::connection_base has no virtual destructor (deleting the base would leave the
+  /// session open and its libpq handle allocated).
+  struct session;
+  std::unique_ptr<session> m_conn;
   PGconn* m_pg = nullptr;
   std::string m_masked;
   std::unordered_map<std::string, std::vector<Oid>> m_param_types;
