@@ -187,15 +187,17 @@ local RECIPES = S .. ".recipes s LEFT JOIN recipes p ON p.id = s.id"
 -- only when the proof that it is 0 fails. The proof is one hash join per audited table of its rows
 -- with their MIGRATE rows (parallel, each audit row hashed once): no row without one, and as
 -- many joined audit rows as rows, so none has two. The count groups every audit row by table and
--- record, which costs several times the joins.
+-- record, which costs several times the joins. The table's name is a parameter, (SELECT '…'):
+-- autovacuum's statistics of audit_logs, taken while the phases fill it, may know no row of the
+-- last table, and an estimate of one row makes each parallel worker hash all of them itself.
 local AUDITED = {{"ingredients", "legacy_id IS NOT NULL"}, {"production_runs", "true"}, {"pallets", "true"}}
 local AUDIT_COMPLETE = (function()
   local proof, rows = {}, {}
   for i, t in ipairs(AUDITED) do
     local tbl, migrated = t[1], t[2]
     proof[i] = "(SELECT count(*) FILTER (WHERE a.id IS NULL) = 0 AND count(a.id) = (SELECT count(*) FROM " .. tbl
-      .. " WHERE " .. migrated .. ") FROM " .. tbl .. " p LEFT JOIN audit_logs a ON a.action = 'MIGRATE' AND a.table_name = '"
-      .. tbl .. "' AND a.record_id = p.id::text WHERE " .. migrated .. ")"
+      .. " WHERE " .. migrated .. ") FROM " .. tbl .. " p LEFT JOIN audit_logs a ON a.action = 'MIGRATE' AND a.table_name = (SELECT '"
+      .. tbl .. "') AND a.record_id = p.id::text WHERE " .. migrated .. ")"
     rows[i] = "SELECT '" .. tbl .. "' t, id::text k FROM " .. tbl .. " WHERE " .. migrated
   end
   return "SELECT CASE WHEN " .. table.concat(proof, "\n    AND ") .. "\n  THEN 0 ELSE (SELECT count(*) FROM ("
