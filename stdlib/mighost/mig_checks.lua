@@ -155,11 +155,6 @@ local function shared_counts(run, list, skips)
   end
 end
 
--- A check is one query over whole tables, planned and run once: compiling it (JIT, in the leader
--- and again in every parallel worker) costs more than it saves at these sizes, often a tenth of
--- the check. Off for the check's transaction or savepoint (until the transaction ends).
-local NO_JIT = "SELECT set_config('jit', 'off', true) WHERE current_setting('jit', true) = 'on'"
-
 --- Runs every declared check (each in a savepoint of the current transaction, so an SQL error
 --- fails that check only) and counts_balance; prints one CHECK line each. Returns the results
 --- [{name, passed (nil = skipped), expected, actual, expected_text, actual_text}] and the failures.
@@ -198,7 +193,6 @@ function checks.run(run, opts, counts)
       local conn = run.conns[c.on or run.def.ledger]
       local ok, actual = pcall(function()
         return conn:tx(function()
-          conn:exec(NO_JIT)
           if c.fn then return c.fn(run.ctx) end
           if c.count then return count_of(c, conn) end
           local sql = c.sql

@@ -80,6 +80,10 @@ function connect.connect(def, infos, values, role, sources)
       conn:watch_lock_waits(math.max(10, math.min(1000, math.floor(values.lock_timeout / 4))))
     end
     conn:set_statement_timeout(values.statement_timeout or 0)
+    -- A run's statements are each planned and run once over one batch or one whole table: JIT
+    -- compiling one (in the leader and again in every parallel worker) costs 30-90 ms, more than
+    -- it saves at these sizes.
+    conn:exec("SELECT set_config('jit', 'off', false) WHERE current_setting('jit', true) = 'on'")
     if c.read_only then conn:exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY") end
     -- a snapshot session idles in its transaction between batches: no server timeout may end it
     if c.snapshot then conn:exec("SELECT set_config('idle_in_transaction_session_timeout', '0', false)") end
