@@ -35,9 +35,12 @@ local function read_tables(conn)
         ORDER BY ic.relname]], t.oid)) do
       d.deferred[#d.deferred + 1] = {kind = "index", name = i.relname, using = i.def:match(" (USING .*)$")}
     end
-    for _, k in ipairs(conn:query([[SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
-        WHERE conrelid = $1::oid AND contype = 'f' ORDER BY conname]], t.oid)) do
-      d.deferred[#d.deferred + 1] = {kind = "fkey", name = k.conname, def = strip(k.def)}
+    for _, k in ipairs(conn:query([[SELECT k.conname, pg_get_constraintdef(k.oid) AS def, r.relname,
+          r.oid::regclass::text AS qualified, r.relnamespace <> $2::regnamespace AS existing
+        FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+        WHERE k.conrelid = $1::oid AND k.contype = 'f' ORDER BY k.conname]], t.oid, SCRATCH)) do
+      d.deferred[#d.deferred + 1] = {kind = "fkey", name = k.conname, def = strip(k.def),
+                                     references = k.existing and {name = k.relname, from = k.qualified} or nil}
     end
     tables[#tables + 1] = d
   end
@@ -112,11 +115,81 @@ local function has_object(conn, oid, o)
     oid, o.name) == true
 end
 
+local function deferred_of(t, loaded)
+  return (loaded == nil or loaded[t.name]) and t.deferred or {}
+end
+
+--- Drops table t's deferred indexes and foreign keys (t as found on the search_path).
+local function drop_deferred(conn, t, loaded)
+  local qt = conn:scalar("SELECT to_regclass($1)::text", qi(t.name))
+  for _, o in ipairs(deferred_of(t, loaded)) do
+    if o.kind == "index" then
+      local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        .. " WHERE c.oid = to_regclass($1)", qi(t.name))
+      conn:exec("DROP INDEX " .. qi(schema) .. "." .. qi(o.name))
+    else
+      conn:exec("ALTER TABLE " .. qt .. " DROP CONSTRAINT " .. qi(o.name))
+    end
+  end
+end
+
+--- The existing tables that the deferred foreign keys of the missing tables reference, once each.
+local function referenced(missing, loaded)
+  local out, seen = {}, {}
+  for _, t in ipairs(missing) do
+    for _, o in ipairs(deferred_of(t, loaded)) do
+      local r = o.references
+      if r and not seen[r.from] then seen[r.from] = true; out[#out + 1] = r end
+    end
+  end
+  return out
+end
+
+--- Creates the missing tables without touching the existing tables their deferred foreign keys
+--- reference: the DDL runs with the scratch schema first on the search_path and empty copies of
+--- those tables in it, so each new table and its keys are made there (a key on a copy locks only
+--- the copy); the deferred objects are dropped and the tables moved to the schema they were
+--- meant for. PostgreSQL guards the rest: the copies and the scratch schema are dropped without
+--- CASCADE, so if the DDL made anything else there (a view, a function) or a kept key still points
+--- at a copy, this fails, is rolled back, and returns nil. Returns the names created.
+local function setup_in_scratch(conn, text, missing, loaded)
+  local refs = referenced(missing, loaded)
+  if #refs == 0 then return nil end
+  local created
+  local ok = pcall(conn.tx, conn, function()
+    local home, path = conn:scalar("SELECT current_schema()"), conn:scalar("SELECT current_setting('search_path')")
+    local rels = {}
+    if home == db.NULL then error("no schema on the search_path", 0) end
+    conn:exec("CREATE SCHEMA " .. SCRATCH)
+    conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
+    for _, r in ipairs(refs) do
+      conn:exec("CREATE TABLE " .. SCRATCH .. "." .. qi(r.name) .. " (LIKE " .. r.from .. " INCLUDING ALL)")
+    end
+    conn:exec(text)
+    created = {}
+    for _, t in ipairs(missing) do
+      drop_deferred(conn, t, loaded)
+      local in_scratch = conn:scalar([[SELECT relnamespace = $2::regnamespace FROM pg_class
+          WHERE oid = to_regclass($1)]], qi(t.name), SCRATCH)
+      if in_scratch then rels[#rels + 1] = t.name end
+      created[#created + 1] = t.name
+    end
+    for _, name in ipairs(rels) do
+      conn:exec("ALTER TABLE " .. SCRATCH .. "." .. qi(name) .. " SET SCHEMA " .. qi(home))
+    end
+    for _, r in ipairs(refs) do conn:exec("DROP TABLE " .. SCRATCH .. "." .. qi(r.name)) end
+    conn:exec("DROP SCHEMA " .. SCRATCH)
+    conn:exec("SELECT set_config('search_path', $1, true)", path)
+  end)
+  return ok and created or nil
+end
+
 --- Setup: when a declared table is missing, runs the DDL and then drops the secondary indexes
 --- and foreign keys of the tables it created that the phases load (`loaded`: a set of names, or
 --- nil for all; finalize adds them after the rows). A table no phase loads keeps them: it is
---- empty, and adding them later would only lock the tables they reference once more. Returns the
---- names of the tables created.
+--- empty, and adding them later would only lock the tables they reference once more. The keys
+--- dropped never touch the tables they reference (setup_in_scratch), unless the DDL makes more
+--- than tables. Returns the names of the tables created.
 function ddl.setup(conn, text, opts, loaded)
   local tables = ddl.inspect(conn, text, opts)
   local missing = {}
@@ -124,19 +197,12 @@ function ddl.setup(conn, text, opts, loaded)
     if real_oid(conn, t.name) == nil then missing[#missing + 1] = t end
   end
   if #missing == 0 then return {} end
+  local created = setup_in_scratch(conn, text, missing, loaded)
+  if created then return created end
   conn:exec(text)
-  local created = {}
+  created = {}
   for _, t in ipairs(missing) do
-    local qt = conn:scalar("SELECT to_regclass($1)::text", qi(t.name))
-    for _, o in ipairs((loaded == nil or loaded[t.name]) and t.deferred or {}) do
-      if o.kind == "index" then
-        local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-          .. " WHERE c.oid = to_regclass($1)", qi(t.name))
-        conn:exec("DROP INDEX " .. qi(schema) .. "." .. qi(o.name))
-      else
-        conn:exec("ALTER TABLE " .. qt .. " DROP CONSTRAINT " .. qi(o.name))
-      end
-    end
+    drop_deferred(conn, t, loaded)
     created[#created + 1] = t.name
   end
   return created

@@ -288,3 +288,20 @@ test_29_written_counts_the_rows_inserted() {
     "$written|$(sql "$v" "SELECT $written < count(*) FROM items")" "$(sql "$v" "SELECT count(*) FROM stock_d")|t"
   expect "  and the skipped rows fail items_accounted" has out.txt '^CHECK items_accounted FAIL '
 }
+
+test_30_setup_with_more_than_tables() {
+  local u
+  # A DDL that also makes a view cannot be made beside copies of the referenced tables: setup
+  # runs it for real, and the run ends with the declared objects all the same.
+  u=$(newdb fw_ddl_view)
+  sed 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    CREATE VIEW stock_d_owned AS SELECT item_id FROM stock_d WHERE owner_id IS NOT NULL;/' \
+    "$DECLARED/items.lua" > items_view.lua
+  "$MIGHOST" run items_view.lua --db "$u" --batch-size 50 > out.txt 2> err.txt
+  expect "DDL with a view: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  expect "  the view, the index and the foreign key in place, no scratch schema left" eq "$(sql "$u" "SELECT
+      (SELECT count(*) FROM stock_d_owned) = (SELECT count(*) FROM stock_d WHERE owner_id IS NOT NULL)
+      AND to_regclass('stock_d_owner_idx') IS NOT NULL
+      AND EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'stock_d_owner_fkey' AND convalidated)
+      AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'mig_ddl_scratch')")" t
+  expect "  owners locked as before (the key dropped in setup)" has out.txt '^  lock public.owners: strongest AccessExclusiveLock'
+}

@@ -40,6 +40,9 @@ expect "small: index and foreign key in place" eq "$(sql "$u" "SELECT count(*) F
 expect "small: the foreign key is validated" eq "$(sql "$u" "SELECT convalidated FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'")" t
 # customers, which the application writes, is not write-blocked while every order is checked
 expect "small: no lock-heavy DDL warning (the foreign key is added NOT VALID, then validated)" eq "$(grep -c 'lock-heavy DDL' err.txt)" 0
+expect "small: customers never locked ACCESS EXCLUSIVE (the key is made on a copy in setup, added for real after the rows)" \
+  eq "$(grep -c '^  lock public.customers: strongest ShareRowExclusiveLock' out.txt)|$(grep -c 'AccessExclusiveLock' out.txt)" "1|0"
+expect "small: setup leaves no scratch schema" eq "$(sql "$u" "SELECT count(*) FROM pg_namespace WHERE nspname = 'mig_ddl_scratch'")" 0
 before=$(all_fp "$u" '^mig_meta$')
 run "$u"
 expect "second run: exit 0, writes 0 rows" eq "$?|$(counts "$u" | cut -d'|' -f4)" "0|0"

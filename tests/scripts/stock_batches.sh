@@ -50,7 +50,7 @@ PSQL_VARS="-v scale=0.02" template t_gen "$EX/generate.sql"   # 20 000 items
 # §2's secondary indexes and foreign keys, as "name:definition" lines (finalize adds them once the
 # rows are in, so a partial run leaves them out and the completing run adds them)
 target_objects() {
-  sql "$1" "SELECT string_agg(n || ':' || d, E'\\n' ORDER BY n) FROM (
+  sql "$1" "SELECT string_agg(n || ':' || d, E'\\n' ORDER BY n, d) FROM (
       SELECT indexname AS n, regexp_replace(indexdef, ' USING btree', '') AS d FROM pg_indexes WHERE tablename = 'stock_batches'
       UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '\"stock_batches\"'::regclass) x"
 }
