@@ -216,7 +216,8 @@ end
 --- columns ("expr AS name"), spec.returning (what a single write returns, as CTE __w) and
 --- spec.after (a statement reading __w, e.g. audit rows), spec.written_sql (the count of the rows a
 --- single write inserts, when the caller can derive it: the write then returns nothing, sparing
---- the tuplestore RETURNING fills); `...` = the $n parameters of the whole statement. All parts see the same snapshot (they must not depend on each other's writes).
+--- the tuplestore RETURNING fills); `...` = the $n parameters of the whole statement. All parts
+--- see the same snapshot (they must not depend on each other's writes).
 --- Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written and the
 --- statement's result row.
 function Ctx:write_batch(spec, ...)

@@ -145,13 +145,30 @@ local function referenced(missing, loaded)
   return out
 end
 
+-- What a statement of the DDL could have done to a copy (rows, columns, constraints, indexes,
+-- triggers, rules, grants, a comment): for the DDL's own statements about an existing table, the
+-- copy must stay as it was made.
+local COPY_STATE = [[SELECT concat_ws('|', c.relacl::text, c.relhasrules, obj_description(c.oid, 'pg_class'),
+    (SELECT string_agg(concat_ws(':', attname, atttypid, atttypmod, attnotnull, atthasdef, attacl::text), ',' ORDER BY attnum)
+       FROM pg_attribute WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped),
+    (SELECT string_agg(pg_get_constraintdef(oid), ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = c.oid),
+    (SELECT string_agg(pg_get_indexdef(indexrelid), ',' ORDER BY indexrelid) FROM pg_index WHERE indrelid = c.oid),
+    (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal))
+  FROM pg_class c WHERE c.oid = $1::regclass]]
+
+local function copy_state(conn, copy)
+  local empty = conn:scalar("SELECT NOT EXISTS (SELECT 1 FROM " .. copy .. ")")
+  return tostring(empty) .. "|" .. conn:scalar(COPY_STATE, copy)
+end
+
 --- Creates the missing tables without touching the existing tables their deferred foreign keys
 --- reference: the DDL runs with the scratch schema first on the search_path and empty copies of
 --- those tables in it, so each new table and its keys are made there (a key on a copy locks only
 --- the copy); the deferred objects are dropped and the tables moved to the schema they were
 --- meant for. PostgreSQL guards the rest: the copies and the scratch schema are dropped without
 --- CASCADE, so if the DDL made anything else there (a view, a function) or a kept key still points
---- at a copy, this fails, is rolled back, and returns nil. Returns the names created.
+--- at a copy, this fails, is rolled back, and returns nil; so it does when the DDL changed a copy
+--- (rows inserted into an existing table, say). Returns the names created.
 local function setup_in_scratch(conn, text, missing, loaded)
   local refs = referenced(missing, loaded)
   if #refs == 0 then return nil end
@@ -162,10 +179,16 @@ local function setup_in_scratch(conn, text, missing, loaded)
     if home == db.NULL then error("no schema on the search_path", 0) end
     conn:exec("CREATE SCHEMA " .. SCRATCH)
     conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
-    for _, r in ipairs(refs) do
-      conn:exec("CREATE TABLE " .. SCRATCH .. "." .. qi(r.name) .. " (LIKE " .. r.from .. " INCLUDING ALL)")
+    local made = {}
+    for i, r in ipairs(refs) do
+      local copy = SCRATCH .. "." .. qi(r.name)
+      conn:exec("CREATE TABLE " .. copy .. " (LIKE " .. r.from .. " INCLUDING ALL)")
+      made[i] = copy_state(conn, copy)
     end
     conn:exec(text)
+    for i, r in ipairs(refs) do
+      if copy_state(conn, SCRATCH .. "." .. qi(r.name)) ~= made[i] then error("the DDL changes " .. r.from, 0) end
+    end
     created = {}
     for _, t in ipairs(missing) do
       drop_deferred(conn, t, loaded)

@@ -304,4 +304,13 @@ test_30_setup_with_more_than_tables() {
       AND EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'stock_d_owner_fkey' AND convalidated)
       AND NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'mig_ddl_scratch')")" t
   expect "  owners locked as before (the key dropped in setup)" has out.txt '^  lock public.owners: strongest AccessExclusiveLock'
+  # A DDL that changes a referenced table changes it for real, never a copy of it.
+  u=$(newdb fw_ddl_comment)
+  sed 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    COMMENT ON TABLE owners IS '"'"'referenced by stock_d'"'"';/' \
+    "$DECLARED/items.lua" > items_comment.lua
+  "$MIGHOST" run items_comment.lua --db "$u" --batch-size 50 > out.txt 2> err.txt
+  expect "DDL commenting on owners: exit 0, the comment on owners" eq \
+    "$?|$(sql "$u" "SELECT obj_description('owners'::regclass, 'pg_class')")" "0|referenced by stock_d"
+  declared items "$(newdb fw_ddl_plain)" --batch-size 50
+  expect "a DDL of tables only: owners never locked ACCESS EXCLUSIVE" has out.txt '^  lock public.owners: strongest ShareRowExclusiveLock'
 }
