@@ -50,6 +50,20 @@ end
 ddl.SCRATCH = SCRATCH
 ddl.strip = strip
 
+--- Creates the scratch schema, first on the search_path until the transaction ends, with opts.enums
+--- and the empty copies opts.copies in it (see with_scratch).
+local function open_scratch(conn, opts)
+  conn:exec("CREATE SCHEMA " .. SCRATCH)
+  conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
+  local names = {}
+  for name in pairs(opts.enums or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do conn:exec(ddl.enum_sql(SCRATCH, name, opts.enums[name])) end
+  for _, c in ipairs(opts.copies or {}) do
+    conn:exec("CREATE TABLE " .. SCRATCH .. "." .. qi(c.name) .. " (LIKE " .. c.from .. " INCLUDING ALL)")
+  end
+end
+
 --- Runs fn() in a savepoint that is always rolled back, with the scratch schema first on the
 --- search_path. opts.enums ({name = {labels}}): created there first, so DDL naming them reads the
 --- same whether they exist yet or not; opts.copies ({{name, from}}): empty copies (LIKE, with
@@ -58,15 +72,7 @@ ddl.strip = strip
 function ddl.with_scratch(conn, opts, what, fn)
   local out
   local ok, err = pcall(conn.tx, conn, function()
-    conn:exec("CREATE SCHEMA " .. SCRATCH)
-    conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
-    local names = {}
-    for name in pairs(opts.enums or {}) do names[#names + 1] = name end
-    table.sort(names)
-    for _, name in ipairs(names) do conn:exec(ddl.enum_sql(SCRATCH, name, opts.enums[name])) end
-    for _, c in ipairs(opts.copies or {}) do
-      conn:exec("CREATE TABLE " .. SCRATCH .. "." .. qi(c.name) .. " (LIKE " .. c.from .. " INCLUDING ALL)")
-    end
+    open_scratch(conn, opts)
     out = fn()
     error(ROLLBACK, 0)
   end)
@@ -122,10 +128,10 @@ end
 --- Drops table t's deferred indexes and foreign keys (t as found on the search_path).
 local function drop_deferred(conn, t, loaded)
   local qt = conn:scalar("SELECT to_regclass($1)::text", qi(t.name))
+  local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    .. " WHERE c.oid = to_regclass($1)", qi(t.name))
   for _, o in ipairs(deferred_of(t, loaded)) do
     if o.kind == "index" then
-      local schema = conn:scalar("SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        .. " WHERE c.oid = to_regclass($1)", qi(t.name))
       conn:exec("DROP INDEX " .. qi(schema) .. "." .. qi(o.name))
     else
       conn:exec("ALTER TABLE " .. qt .. " DROP CONSTRAINT " .. qi(o.name))
@@ -177,14 +183,9 @@ local function setup_in_scratch(conn, text, missing, loaded)
     local home, path = conn:scalar("SELECT current_schema()"), conn:scalar("SELECT current_setting('search_path')")
     local rels = {}
     if home == db.NULL then error("no schema on the search_path", 0) end
-    conn:exec("CREATE SCHEMA " .. SCRATCH)
-    conn:exec("SELECT set_config('search_path', $1 || ', ' || current_setting('search_path'), true)", SCRATCH)
+    open_scratch(conn, {copies = refs})
     local made = {}
-    for i, r in ipairs(refs) do
-      local copy = SCRATCH .. "." .. qi(r.name)
-      conn:exec("CREATE TABLE " .. copy .. " (LIKE " .. r.from .. " INCLUDING ALL)")
-      made[i] = copy_state(conn, copy)
-    end
+    for i, r in ipairs(refs) do made[i] = copy_state(conn, SCRATCH .. "." .. qi(r.name)) end
     conn:exec(text)
     for i, r in ipairs(refs) do
       if copy_state(conn, SCRATCH .. "." .. qi(r.name)) ~= made[i] then error("the DDL changes " .. r.from, 0) end

@@ -266,6 +266,7 @@ test_28_checks_count_in_one_pass() {
     has err.txt "counted_bad.lua:$(grep -n 'items_and_five_owners' counted_bad.lua | cut -d: -f1): .*count must be a list of {from, where} pairs"
 }
 
+written_items() { sed -n 's/^RESULT .*"items":{[^}]*"written":\([0-9]*\).*/\1/p' out.txt; }
 
 test_29_written_counts_the_rows_inserted() {
   local u v rc written
@@ -273,7 +274,7 @@ test_29_written_counts_the_rows_inserted() {
   # may skip a row is counted from what the INSERT returns.
   u=$(newdb fw_written)
   declared items "$u" --batch-size 50; rc=$?
-  written=$(sed -n 's/^RESULT .*"items":{[^}]*"written":\([0-9]*\).*/\1/p' out.txt)
+  written=$(written_items)
   expect "written: the rows in the target" eq "$rc|$written" "0|$(sql "$u" "SELECT count(*) FROM stock_d")"
   v=$(newdb fw_written_trigger)
   sql "$v" "CREATE TABLE stock_d (n serial PRIMARY KEY, item_id text NOT NULL UNIQUE,
@@ -283,7 +284,7 @@ test_29_written_counts_the_rows_inserted() {
       \$\$ BEGIN IF NEW.owner_id IS NULL THEN RETURN NULL; END IF; RETURN NEW; END \$\$;
     CREATE TRIGGER skip_ownerless BEFORE INSERT ON stock_d FOR EACH ROW EXECUTE FUNCTION skip_ownerless()" >/dev/null
   declared items "$v" --batch-size 50
-  written=$(sed -n 's/^RESULT .*"items":{[^}]*"written":\([0-9]*\).*/\1/p' out.txt)
+  written=$(written_items)
   expect "written, a trigger skips rows: the rows in the target, fewer than the source's" eq \
     "$written|$(sql "$v" "SELECT $written < count(*) FROM items")" "$(sql "$v" "SELECT count(*) FROM stock_d")|t"
   expect "  and the skipped rows fail items_accounted" has out.txt '^CHECK items_accounted FAIL '
