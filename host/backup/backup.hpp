@@ -11,9 +11,11 @@
 #include "backup/catalog.hpp"
 #include "backup/files.hpp"
 #include "pg/connection.hpp"
+#include "pg/transaction.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +38,35 @@ struct snapshot_options
 /// the first query; on any failure the files written so far are removed and backup_error (or
 /// pg::sql_error) is thrown.
 nlohmann::json snapshot(pg::connection& c, const snapshot_options& o);
+
+/// A snapshot in two steps, so that its rows can be copied on another thread while the caller
+/// goes on changing other tables: the constructor checks the directory, opens the transaction
+/// (its view of every table is the one its first query fixes), resolves and describes the
+/// tables; copy() writes the files, then the manifest, and returns it. On a failure of either
+/// step, or when copy() never ran to its end, the files written are removed (and the directory,
+/// when the job made it). The connection is the job's alone until it is destroyed.
+class snapshot_job
+{
+public:
+  snapshot_job(pg::connection& c, snapshot_options o);
+  ~snapshot_job();
+  snapshot_job(const snapshot_job&) = delete;
+  snapshot_job& operator=(const snapshot_job&) = delete;
+
+  nlohmann::json copy();
+
+private:
+  void remove_files() noexcept;
+
+  pg::connection& m_conn;
+  snapshot_options m_opts;
+  bool m_created = false;  ///< the directory was made by this job
+  bool m_done = false;
+  std::unique_ptr<pg::transaction> m_tx;
+  std::vector<table_def> m_defs;
+  nlohmann::json m_manifest;
+  std::vector<std::string> m_written;
+};
 
 /// Result of verify(): ok, or one line per problem naming the file.
 struct verify_report

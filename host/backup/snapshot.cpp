@@ -76,36 +76,62 @@ nlohmann::json manifest_header(pg::connection& c, const snapshot_options& o, boo
 
 } // namespace
 
-nlohmann::json snapshot(pg::connection& c, const snapshot_options& o)
+snapshot_job::snapshot_job(pg::connection& c, snapshot_options o) : m_conn(c), m_opts(std::move(o))
 {
-  if (o.tables.empty() == o.schema.empty())
+  if (m_opts.tables.empty() == m_opts.schema.empty())
     throw backup_error(backup_error::kind::failed, "backup: give either tables or a schema");
-  bool created = prepare_output_dir(o.dir);  // before the first query: a bad dir changes nothing
-  std::vector<std::string> written;
+  m_created = prepare_output_dir(m_opts.dir);  // before the first query: a bad dir changes nothing
   try {
-    pg::transaction tx(c);
-    tx.begin(pg::transaction::kind::snapshot);
-    std::vector<table_id> ids = o.schema.empty() ? resolve_tables(c, o.tables) : schema_tables(c, o.schema);
-    qualify_names(tx);
-    nlohmann::json manifest = manifest_header(c, o, tx.top_level());
-    auto& tables = manifest["tables"] = nlohmann::json::array();
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      table_def d = describe_table(c, ids[i]);
-      std::string file = file_name(i + 1, ids[i], o.comp);
-      written.push_back(o.dir + "/" + file);
-      nlohmann::json entry = d;
-      entry["file"] = file;
-      entry.update(copy_table(c, d, written.back(), o.comp, o.level));
-      tables.push_back(std::move(entry));
-    }
-    tx.commit();
-    write_file_atomic(o.dir, "manifest.json", manifest.dump(2) + "\n");
-    return manifest;
+    m_tx = std::make_unique<pg::transaction>(c);
+    m_tx->begin(pg::transaction::kind::snapshot);
+    std::vector<table_id> ids =
+      m_opts.schema.empty() ? resolve_tables(c, m_opts.tables) : schema_tables(c, m_opts.schema);
+    qualify_names(*m_tx);
+    m_manifest = manifest_header(c, m_opts, m_tx->top_level());
+    for (const auto& id : ids) m_defs.push_back(describe_table(c, id));
   } catch (...) {
-    for (const auto& f : written) remove_quietly(f);
-    if (created) ::rmdir(o.dir.c_str());
+    m_tx.reset();
+    if (m_created) ::rmdir(m_opts.dir.c_str());
     throw;
   }
+}
+
+snapshot_job::~snapshot_job()
+{
+  if (m_done) return;
+  m_tx.reset();  // rolls back (or leaves a lost session be)
+  remove_files();
+}
+
+void snapshot_job::remove_files() noexcept
+{
+  for (const auto& f : m_written) remove_quietly(f);
+  m_written.clear();
+  if (m_created) ::rmdir(m_opts.dir.c_str());
+}
+
+nlohmann::json snapshot_job::copy()
+{
+  auto& tables = m_manifest["tables"] = nlohmann::json::array();
+  for (std::size_t i = 0; i < m_defs.size(); ++i) {
+    const table_def& d = m_defs[i];
+    std::string file = file_name(i + 1, d.id, m_opts.comp);
+    m_written.push_back(m_opts.dir + "/" + file);
+    nlohmann::json entry = d;
+    entry["file"] = file;
+    entry.update(copy_table(m_conn, d, m_written.back(), m_opts.comp, m_opts.level));
+    tables.push_back(std::move(entry));
+  }
+  m_tx->commit();
+  write_file_atomic(m_opts.dir, "manifest.json", m_manifest.dump(2) + "\n");
+  m_done = true;
+  return m_manifest;
+}
+
+nlohmann::json snapshot(pg::connection& c, const snapshot_options& o)
+{
+  snapshot_job job(c, o);
+  return job.copy();
 }
 
 namespace {

@@ -12,14 +12,13 @@
 //   backup.restore_json(path, {conn = c, tables = {...}, schema = "s", truncate = bool})
 // Errors are raised as strings starting with "backup: " (SQL errors as mighost.db.Error objects);
 // a refused restore's message starts with "backup: restore refused:".
-#include "backup/backup.hpp"
+#include "bind/backup_args.hpp"
 #include "bind/db.hpp"
 #include "bind/modules.hpp"
-#include "lua/barrier.hpp"
 
 namespace mighost::bind {
 
-namespace {
+namespace backup_args {
 
 void push_json(lua_State* L, const nlohmann::json& j)
 {
@@ -53,7 +52,7 @@ void push_json(lua_State* L, const nlohmann::json& j)
   }
 }
 
-std::string opt_string(lua_State* L, int opts, const char* key, const std::string& def = "")
+std::string opt_string(lua_State* L, int opts, const char* key, const std::string& def)
 {
   lua_getfield(L, opts, key);
   std::string out = def;
@@ -112,18 +111,11 @@ pg::connection& opt_conn(lua_State* L, int opts)
   return c;
 }
 
-/// Runs `body` under the exception barrier; engine errors get the "backup: " prefix.
-template <class F>
-int run(lua_State* L, F&& body)
-{
-  return lua::protect(L, [&] {
-    try {
-      return body();
-    } catch (const backup::backup_error& e) {
-      throw std::runtime_error(std::string("backup: ") + e.what());
-    }
-  });
-}
+} // namespace backup_args
+
+namespace {
+
+using namespace backup_args;
 
 int backup_tables(lua_State* L)
 {
@@ -300,6 +292,7 @@ int backup_restore_json(lua_State* L)
 int open_backup(lua_State* L)
 {
   static const luaL_Reg fns[] = {{"tables", backup_tables},   {"verify", backup_verify},
+                                 {"start", backup_start},
                                  {"restore", backup_restore}, {"json", backup_json},
                                  {"restore_json", backup_restore_json}, {"verify_json", backup_verify_json},
                                  {"probe_dir", backup_probe_dir},       {nullptr, nullptr}};

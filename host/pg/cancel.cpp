@@ -41,4 +41,12 @@ int cancel_all() noexcept
   return sent;
 }
 
+bool cancel_one(PGconn* conn) noexcept
+{
+  std::lock_guard lock(g_mutex);
+  auto it = registry().find(conn);
+  char err[256];
+  return it != registry().end() && PQcancel(it->second, err, sizeof err);
+}
+
 } // namespace mighost::pg

@@ -12,4 +12,8 @@ void unregister_cancel(PGconn* conn) noexcept;
 /// sessions then fail their statement with SQLSTATE 57014). Returns how many were sent.
 int cancel_all() noexcept;
 
+/// Sends a cancel request to one registered session's running statement (thread-safe). Returns
+/// whether it was sent.
+bool cancel_one(PGconn* conn) noexcept;
+
 } // namespace mighost::pg

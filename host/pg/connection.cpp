@@ -86,6 +86,29 @@ connection::connection(const std::string& conninfo, const session_options& opts)
 
 connection::~connection() { close(); }
 
+bool connection::cancel_running() const noexcept { return m_pg && cancel_one(m_pg); }
+
+std::string connection::sibling_conninfo(const std::string& application_name) const
+{
+  auto quoted = [](const std::string& v) {
+    std::string out = "'";
+    for (char ch : v) {
+      if (ch == '\\' || ch == '\'') out += '\\';
+      out += ch;
+    }
+    return out + "'";
+  };
+  PQconninfoOption* opts = PQconninfo(handle());
+  if (!opts) throw std::bad_alloc();
+  std::string out;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val || std::string(o->keyword) == "application_name") continue;
+    out += std::string(o->keyword) + "=" + quoted(o->val) + " ";
+  }
+  PQconninfoFree(opts);
+  return out + "application_name=" + quoted(application_name);
+}
+
 void connection::close() noexcept
 {
   if (m_copy_buf) PQfreemem(m_copy_buf);

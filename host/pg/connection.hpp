@@ -104,6 +104,10 @@ public:
   void set_statement_timeout(int ms);
   void set_lock_timeout(int ms);
 
+  /// Asks the server to cancel the statement this session runs now (callable from any thread:
+  /// the statement then fails with SQLSTATE 57014 in the thread that runs it).
+  bool cancel_running() const noexcept;
+
   /// Is the socket still usable (no error seen that broke it)?
   bool is_open() const noexcept;
   void close() noexcept;
@@ -111,6 +115,9 @@ public:
   int server_version() const noexcept;
   /// The connection string this session was opened with, password masked.
   const std::string& masked_conninfo() const noexcept { return m_masked; }
+  /// What this session connected with (libpq's PQconninfo, password included: never show it) as
+  /// a key=value string with another application_name, to open a second session of the caller.
+  std::string sibling_conninfo(const std::string& application_name) const;
   std::string quote_ident(std::string_view s) const;
   std::string quote_literal(std::string_view s) const;
 

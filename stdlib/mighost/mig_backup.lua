@@ -121,9 +121,63 @@ local function remove_backup(dir, manifest)
   os.remove(dir)
 end
 
+--- Whether this run may write `entry` (a backup table, "t" or "s.t"): always when the script has
+--- Lua of its own that may write (mig definition's scripted_writes), else when a declared phase
+--- writes it (its target, `also` or audit table, or the source of an in-place phase) or the
+--- target DDL names it.
+local function may_write(def, entry)
+  if def.scripted_writes then return true end
+  local bare = (entry:match("%.(.+)$") or entry):lower()
+  local function same(t) return t ~= nil and (t:match("%.(.+)$") or t):lower() == bare end
+  for _, m in ipairs(def.mapped) do
+    if same(m.target) or same(m.audit and m.audit.table) then return true end
+    for _, a in ipairs(m.also or {}) do
+      if same(a.target) then return true end
+    end
+  end
+  local word = "[^%w_$]" .. bare:gsub("%p", "%%%0") .. "[^%w_$]"
+  return (" " .. (def.target_ddl or ""):lower() .. " "):find(word) ~= nil
+end
+
+--- The backup's tables stay as they are for the whole run: then their rows are copied by a
+--- second session alongside the phases, from a snapshot it takes before anything changes.
+local function alongside(R)
+  for _, entry in ipairs(R.def.backup) do
+    if may_write(R.def, entry) then return false end
+  end
+  return true
+end
+
+--- What a finished backup is recorded as (in the ledger and the report) and said.
+local function record(R, pending, manifest)
+  local dir = pending.dir
+  local seconds = pending.job and pending.job:seconds() or (sys.now() - pending.t0)
+  local info = {dir = dir, tables = {}, manifest_sha256 = sys.sha256_file(dir .. "/manifest.json"),
+                bytes = 0, seconds = math.floor(seconds * 1000 + 0.5) / 1000,
+                alongside = pending.job ~= nil or nil}
+  local counts = {}
+  for _, t in ipairs(manifest.tables) do
+    info.tables[#info.tables + 1] = {table = t.schema .. "." .. t.name, rows = t.rows}
+    info.bytes = info.bytes + (t.bytes or 0)
+    counts[#counts + 1] = string.format("%s.%s %d rows", t.schema, t.name, t.rows)
+  end
+  R.ledger:record_backup(info)
+  R.ctx:say("File backup: %s (%s; verified, manifest sha256 %s%s)", dir, table.concat(counts, ", "),
+    info.manifest_sha256:sub(1, 16), info.alongside and "; copied alongside the phases" or "")
+  return info
+end
+
+--- A backup that failed or does not verify: its files go, and the directory DIR if this run made it.
+local function discard(pending, manifest)
+  if manifest then remove_backup(pending.dir, manifest) end
+  if not pending.base_existed then os.remove(pending.base) end
+end
+
 --- Takes the file backup when one is asked for. Returns true (+ a detail for the report when one
 --- was asked, + what was backed up: {dir, tables, manifest_sha256, bytes, seconds}), or false + a
 --- refusal detail naming the directory and the reason (nothing changed). R: the mig_run Run.
+--- When no table of the backup can change in this run, the copy is only started here (its
+--- snapshot taken, names and directory checked): M.finish waits for it after the phases.
 function M.file(R)
   local base = base_dir(R)
   if not base then return true end
@@ -137,35 +191,78 @@ function M.file(R)
     R.ctx:say("File backup of %s into %s skipped: a dry run writes no backup", list, dir)
     return true, "skipped in a dry run: " .. dir
   end
-  local t0 = sys.now()
-  local base_existed = sys.exists(base)
-  local ok, manifest = pcall(filebackup.tables, {conn = R.conn, tables = tables, dir = dir,
-    script = script.path, run_id = tostring(R:run_id())})
+  local pending = {dir = dir, base = base, list = list, t0 = sys.now(), base_existed = sys.exists(base)}
+  local spec = {conn = R.conn, tables = tables, dir = dir, script = script.path, run_id = tostring(R:run_id())}
+  local ok, res
+  if alongside(R) then
+    spec.application_name = string.format("mighost:%s backup pid %d", R.def.name, sys.getpid()):sub(1, 63)
+    spec.search_path = R.conn:scalar("SELECT current_setting('search_path')")
+    spec.lock_timeout = R.values.lock_timeout or 0
+    ok, res = pcall(filebackup.start, spec)
+    if ok then pending.job = res end
+  else
+    ok, res = pcall(filebackup.tables, spec)
+  end
   if not ok then
-    -- backup.tables removed its files and the sub-directory; a DIR it created goes too (if empty)
-    if not base_existed then os.remove(base) end
+    -- the backup removed its files and the sub-directory; a DIR it created goes too (if empty)
+    discard(pending)
     return false, string.format("file backup of %s into %s failed (nothing was changed): %s", list, dir,
-      log.mask((tostring(manifest):gsub("^backup: ", ""))))
+      log.mask((tostring(res):gsub("^backup: ", ""))))
+  end
+  if pending.job then
+    R.file_backup = pending
+    return true, "copying alongside the phases, from a snapshot taken before any change: " .. dir
   end
   local good, problems = filebackup.verify(dir)
   if not good then
-    remove_backup(dir, manifest)
-    if not base_existed then os.remove(base) end
+    discard(pending, res)
     return false, string.format("file backup into %s does not verify (removed; nothing was changed): %s", dir,
       table.concat(problems, "; "))
   end
-  local info = {dir = dir, tables = {}, manifest_sha256 = sys.sha256_file(dir .. "/manifest.json"),
-                bytes = 0, seconds = math.floor((sys.now() - t0) * 1000 + 0.5) / 1000}
-  local counts = {}
-  for _, t in ipairs(manifest.tables) do
-    info.tables[#info.tables + 1] = {table = t.schema .. "." .. t.name, rows = t.rows}
-    info.bytes = info.bytes + (t.bytes or 0)
-    counts[#counts + 1] = string.format("%s.%s %d rows", t.schema, t.name, t.rows)
+  return true, "verified: " .. dir, record(R, pending, res)
+end
+
+--- Waits for the backup copied alongside the phases (nil when there is none) and records it;
+--- returns what was backed up. A backup that failed or does not verify is removed and raises:
+--- the tables it covers are unchanged by this run, and every batch committed so far stays.
+function M.finish(R)
+  local pending = R.file_backup
+  if not pending then return nil end
+  R.file_backup = nil
+  local ok, manifest, good, problems = pcall(pending.job.wait, pending.job)
+  local why = not ok and log.mask((tostring(manifest):gsub("^backup: ", "")))
+    or (not good and ("it does not verify: " .. table.concat(problems, "; ")))
+  if why then
+    discard(pending, ok and manifest or nil)
+    error(string.format("file backup of %s into %s failed (removed; %s is unchanged by this run, and the batches"
+      .. " committed so far are kept: run again to resume with a new backup): %s", pending.list, pending.dir,
+      pending.list, why), 0)
   end
-  R.ledger:record_backup(info)
-  R.ctx:say("File backup: %s (%s; verified, manifest sha256 %s)", dir, table.concat(counts, ", "),
-    info.manifest_sha256:sub(1, 16))
-  return true, "verified: " .. dir, info
+  return record(R, pending, manifest)
+end
+
+--- At a batch boundary: a backup copied alongside that has failed ends the run there.
+function M.watch(R)
+  local pending = R.file_backup
+  if pending and pending.job:done() then
+    local ok, _, good = pcall(pending.job.wait, pending.job)
+    if not (ok and good) then M.finish(R) end
+  end
+end
+
+--- After an error of the run: a backup that is still copying is cancelled (its files are
+--- removed); one that has finished and verifies is recorded, else removed.
+function M.abandon(R)
+  local pending = R.file_backup
+  if not pending then return end
+  R.file_backup = nil
+  if not pending.job:done() then
+    pending.job:cancel()
+    return discard(pending)
+  end
+  local ok, manifest, good = pcall(pending.job.wait, pending.job)
+  if ok and good and pcall(record, R, pending, manifest) then return end
+  discard(pending, ok and manifest or nil)
 end
 
 local function eval(v, ctx)

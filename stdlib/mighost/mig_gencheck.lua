@@ -8,12 +8,15 @@
 --   rejects_valid         every reject's reason is the first rule that holds for its row
 -- The first four are counted in ONE pass over the source (hash joins with the target, the
 -- rejects, the referenced tables and the fixups), which also gives counts.<set>.migrated: it is
--- taken with the run's counts, just before the checks, in the same transaction. A script renames
+-- taken with the run's counts, just before the checks, in the same transaction. A complete,
+-- correct run is first recognised by fingerprints (mig_fingerprint), which also prove the fifth;
+-- the pass runs when they differ, and counts what does. A script renames
 -- one with `check_names = {values = "…"}`. Also:
 -- `<set>_<table>_values` per target of `also` (queues aside), and `<set>_accounted` per set of
 -- `sets` that says when its rows are migrated. Phases with an in-place target, derived values or a
 -- reference with a fallback get the same checks one query each (mig_gencheck_each).
 local db = require "mighost.db"
+local log = require "mighost.log"
 local schema = require "mighost.schema"
 local mapping = require "mighost.mig_mapping"
 
@@ -121,14 +124,27 @@ end
 
 local taken = setmetatable({}, {__mode = "k"})   -- [m] = {ctx, the pass's row}
 
---- Count `what` of m's one pass (migrated, accounted, double, values, fixups), taken once per run
---- (ctx), phase and transaction: the run's counts and its checks, which follow them in the same
---- transaction, read the same pass; a later transaction (after a rolled-back finalize) takes it again.
+--- Count `what` of m's one pass (migrated, accounted, double, values, fixups, rejects), taken once
+--- per run (ctx), phase and transaction: the run's counts and its checks, which follow them in the
+--- same transaction, read the same pass; a later transaction (after a rolled-back finalize) takes it
+--- again. The pass is first looked at through fingerprints (mig_fingerprint): when they agree,
+--- every count is known; else the rows are joined, and `rejects` is counted by its own query.
 function gen.pass_count(m, ctx, what)
   local t = taken[m]
-  if not (t and t.ctx == ctx and t.row.taken_in == ctx.db:scalar("SELECT now()::text")) then
-    t = {ctx = ctx, row = ctx.db:query(pass_sql(m, ctx))[1]}
+  local now = ctx.db:scalar("SELECT now()::text")
+  if not (t and t.ctx == ctx and t.row.taken_in == now) then
+    local row = require("mighost.mig_fingerprint").counts(m, ctx)
+    if row then
+      row.taken_in = now
+      log.debug("checks of %s: the target, its rejects and fixups match the source's fingerprints", m.name)
+    else
+      row = ctx.db:query(pass_sql(m, ctx))[1]
+    end
+    t = {ctx = ctx, row = row}
     taken[m] = t
+  end
+  if what == "rejects" and t.row.rejects == nil then   -- not implied by the fingerprints: its own query
+    t.row.rejects = ctx.db:scalar(gen.rejects_valid(m)(ctx))
   end
   return t.row[what]
 end
@@ -221,7 +237,7 @@ function gen.checks(list)
                                  sql = also_values(a)}, nil, "also_values") end
       end
       if has_refs(m) and not m.update then add({name = name("fixups", "fixups_logged")}, "fixups") end
-      if #m.rules > 0 then add({name = name("rejects", "rejects_valid"), sql = gen.rejects_valid(m)}, nil, "rejects") end
+      if #m.rules > 0 then add({name = name("rejects", "rejects_valid")}, "rejects") end
     end
   end
   return out

@@ -210,6 +210,7 @@ function Lifecycle:body()
   out.durations.setup = sys.now() - t0
   run:resolve_sets()
   local stopped = self:phases()
+  out:set_backup(backups.finish(run))   -- a backup copied alongside the phases, before finalize
   local complete = not stopped
   if complete and run.values.limit and def.main_phase then
     complete = not self.runner:has_pending(def.main_phase)
@@ -290,6 +291,7 @@ end
 
 function Lifecycle:on_error(err)
   local run, out = self.run, self.out
+  if run.file_backup then pcall(backups.abandon, run) end
   out.status = "error"
   out.message = log.mask(tostring(err))
   if sys.interrupted() >= 2 then

@@ -26,6 +26,8 @@ local run = {}
 ---   stop_file, external_stop   what :stop_reason watches (a worker: the pool's stop flag)
 ---   shared, worker   a worker's ctx.shared and index
 ---   traceback  where the last error was raised (nil after a batch that succeeded)
+---   file_backup  the file backup copying alongside the phases (mig_backup's own: set by its
+---              `file`, cleared by `finish` or `abandon`; watched at every batch boundary)
 local Run = {}
 Run.__index = Run
 
@@ -84,6 +86,7 @@ end
 
 --- Why the run should stop at this batch boundary, or nil.
 function Run:stop_reason()
+  if self.file_backup then require("mighost.mig_backup").watch(self) end   -- raises when it failed
   if self.stop_file and sys.exists(self.stop_file) then return "stop file " .. self.stop_file .. " present" end
   if sys.interrupted() > 0 then return "interrupted (SIGINT/SIGTERM)" end
   if self.external_stop and self.external_stop() then return "stop requested" end

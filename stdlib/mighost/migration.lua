@@ -321,6 +321,11 @@ function migration.define(src)
   def.sets = list_of(src.sets, "sets")
   def.set_names, def.order = {}, {}
   normalise_phases(src, def)
+  -- Lua of the script's own that may write any table: then no table can be known to stay as it is
+  def.scripted_writes = (src.setup or src.finalize or src.prepare or src.alter_ddl or src.switch) ~= nil
+  for _, ph in ipairs(def.phases) do
+    def.scripted_writes = def.scripted_writes or not ph.mapped or ph.mapped.after ~= nil
+  end
   targets.wrap_ddl(src, def)
   targets.precondition(def)
   -- early: a role that may not create mig_meta is refused before anything is read or written

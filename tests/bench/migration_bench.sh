@@ -9,8 +9,9 @@
 #   bash tests/bench/migration_bench.sh [--migration M] [--mighost PATH] [--scale S] [--rounds R] [--previous] [-- RUN_ARGS…]
 # Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) of one generated database; the two runs
 # alternate and flip order (a b, b a, …). Per run: the anchor's INSERT time; mighost's load =
-# main phase + finalize (durations.phases.<phase> + durations.finalize of its JSON report: a script
-# may build its target's secondary indexes and foreign keys in finalize, after the rows, so the
+# main phase + online + finalize (durations.phases.<phase> + durations.online + durations.finalize of
+# its JSON report: the framework validates a new table's foreign keys in online and builds its
+# secondary indexes in finalize, after the rows, so the
 # load is what reaches the anchor's end state), the phase alone, the whole run (setup + backup +
 # load + the spec's checks) and the checks alone; peak RSS (/usr/bin/time); then the medians and
 # load / anchor (stock_batches' target: <= 1.05). For stock_batches a third run, c, is psql doing
@@ -85,7 +86,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 d = r.get("durations", {})
 c = r.get("counts", {}).get(sys.argv[2], {})
-print(d.get("phases", {}).get(sys.argv[2], 0), d.get("finalize", 0), d.get("checks", 0),
+print(d.get("phases", {}).get(sys.argv[2], 0), d.get("finalize", 0) + d.get("online", 0), d.get("checks", 0),
       c.get("written", c.get("migrated", "?")))
 PY
 )"
@@ -115,11 +116,11 @@ for r in $(seq 1 "$rounds"); do
     read -r s rss ph fin ck rows <<<"$(run_one "$w" "$r")"
     if [[ $w == a ]]; then
       ta+=("$s"); tp+=("$ph"); tl+=("$(echo "$ph + $fin" | bc -l)"); tc+=("$ck"); ra+=("$rss")
-      printf "round %d  mighost run      whole %8.2f s  load %8.2f s (%s phase %.2f + finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
+      printf "round %d  mighost run      whole %8.2f s  load %8.2f s (%s phase %.2f + online/finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
         "$r" "$s" "${tl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
     elif [[ $w == p ]]; then
       pa+=("$s"); pl+=("$(echo "$ph + $fin" | bc -l)")
-      printf "round %d  previous script  whole %8.2f s  load %8.2f s (%s phase %.2f + finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
+      printf "round %d  previous script  whole %8.2f s  load %8.2f s (%s phase %.2f + online/finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
         "$r" "$s" "${pl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
     elif [[ $w == c ]]; then
       tcc+=("$s")

@@ -47,6 +47,7 @@ test_16_backup_dir() {
   dir=$(ls -d fb/backups/demo-1-*Z 2>/dev/null | head -1)
   expect "--backup-dir: a new DIR/demo-<run>-<UTC time> with a manifest" test -n "$dir" -a -f "$dir/manifest.json"
   expect "--backup-dir: the run says where" has out.txt "^File backup: $dir (public.items $(sql "$u" "SELECT count(*) FROM items") rows; verified"
+  expect "--backup-dir: a script with Lua of its own is backed up before any change" lacks out.txt "alongside"
   expect "--backup-dir: the migration's result is unchanged" eq "$(state_fp "$u")" "$REF_STATE"
   expect "--backup-dir: the ledger records directory, table, rows and manifest sha256" eq \
     "$(sql "$u" "SELECT concat_ws(' ', backup->>'dir', backup->'tables'->0->>'table', backup->'tables'->0->>'rows',
@@ -115,4 +116,74 @@ test_18_script_declared_backup() {
   "$MIGHOST" run "$ROOT/tests/framework/file_backup.lua" --db "$u" > out.txt 2> err.txt
   expect "declared: a missing table refuses (exit 2)" eq "$?" 2
   expect "declared: naming it" has err.txt 'file backup of fb_src into declared-backups/file_backup-4-.* failed (nothing was changed): .*"fb_src" not found'
+}
+
+# backed_up.lua: the declared items -> stock_d phase (tests/framework/declared/items.lua) with a
+# file backup of items and item_notes, tables the run cannot write; item_notes_db NAME: a fresh
+# demo database with item_notes (20 rows).
+backed_up_script() {
+  sed 's/^  description = .*/&\n  backup = {"items", "item_notes", copy = false},/' "$ROOT/tests/framework/declared/items.lua" > backed_up.lua
+}
+item_notes_db() {
+  local u
+  u=$(newdb "$1")
+  sql "$u" "CREATE TABLE item_notes (id integer PRIMARY KEY, body text);
+            INSERT INTO item_notes SELECT g, 'note ' || g FROM generate_series(1, 20) g" >/dev/null
+  echo "$u"
+}
+
+test_31_backup_alongside_the_phases() {
+  local u dir run rc
+  backed_up_script
+  u=$(item_notes_db fw_fb_along)
+  "$MIGHOST" run backed_up.lua --db "$u" --backup-dir fb/along > out.txt 2> err.txt
+  expect "alongside: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  dir=$(ls -d fb/along/declared-1-*Z 2>/dev/null | head -1)
+  expect "alongside: copied by a second session while the phases ran" has out.txt \
+    "^File backup: $dir (public.items $(sql "$u" "SELECT count(*) FROM items") rows, public.item_notes 20 rows; verified, manifest sha256 [0-9a-f]*; copied alongside the phases)"
+  expect "alongside: the ledger says so" eq "$(sql "$u" "SELECT backup->>'alongside' FROM mig_meta.runs WHERE run_id = 1")" true
+  "$MIGHOST" backup verify "$dir" > /dev/null 2>&1
+  expect "alongside: mighost backup verify accepts it" eq "$?" 0
+
+  # The test holds item_notes: the backup's COPY of it waits while the phase commits its batches,
+  # and a row the holder adds is not in the backup, whose snapshot was taken before the first change.
+  u=$(item_notes_db fw_fb_along_wait)
+  hold notes_holder "$u"
+  in_hold notes_holder "BEGIN; LOCK TABLE item_notes IN ACCESS EXCLUSIVE MODE; INSERT INTO item_notes VALUES (21, 'added');"
+  "$MIGHOST" run backed_up.lua --db "$u" --batch-size 50 --lock-timeout 120s --backup-dir fb/wait > out.txt 2> err.txt &
+  run=$!
+  expect "waiting: the backup's session waits for the holder of item_notes" \
+    wait_for 60 blocked_by "$u" "mighost:declared backup" notes_holder
+  expect "waiting: meanwhile the phase commits batches" \
+    wait_for 60 test "$(sql "$u" "SELECT count(*) FROM stock_d" 2>/dev/null || echo 0)" -gt 0
+  in_hold notes_holder "COMMIT;"
+  wait "$run"; rc=$?
+  unhold notes_holder
+  dir=$(ls -d fb/wait/declared-1-*Z 2>/dev/null | head -1)
+  expect "waiting: exit 0 once the holder commits" eq "$rc" 0
+  expect "waiting: the backup holds item_notes as it was before the run" eq \
+    "$(grep -c '' "$dir"/*item_notes.copy 2>/dev/null)|$(sql "$u" "SELECT count(*) FROM item_notes")" "20|21"
+
+  # The backup's session ends while it waits: the run stops with an error, no backup is left,
+  # and the batches committed so far stay (the next run resumes and takes a new backup).
+  u=$(item_notes_db fw_fb_along_fail)
+  hold notes_holder "$u"
+  in_hold notes_holder "BEGIN; LOCK TABLE item_notes IN ACCESS EXCLUSIVE MODE;"
+  "$MIGHOST" run backed_up.lua --db "$u" --batch-size 50 --lock-timeout 120s --backup-dir fb/fail > out.txt 2> err.txt &
+  run=$!
+  wait_for 60 blocked_by "$u" "mighost:declared backup" notes_holder
+  wait_for 60 test "$(sql "$u" "SELECT count(*) FROM stock_d" 2>/dev/null || echo 0)" -gt 0
+  sql "$u" "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'mighost:declared backup%'" >/dev/null
+  wait "$run"; rc=$?
+  unhold notes_holder
+  expect "failed backup: the run ends in error (exit 1)" eq "$rc" 1
+  expect "failed backup: the message names it and says what stays" has err.txt \
+    "file backup of items, item_notes into fb/fail/declared-1-[0-9TZ]* failed (removed; items, item_notes is unchanged by this run, and the batches committed so far are kept"
+  expect "failed backup: no file is left" eq "$(files_under fb/fail)" 0
+  expect "failed backup: the ledger says error, with no backup" eq \
+    "$(sql "$u" "SELECT status || ' ' || (backup IS NULL) FROM mig_meta.runs")" "error true"
+  expect "failed backup: rows committed before the error stay" test "$(sql "$u" "SELECT count(*) FROM stock_d")" -gt 0
+  "$MIGHOST" run backed_up.lua --db "$u" --backup-dir fb/fail > out.txt 2> err.txt
+  expect "failed backup: the next run resumes, with a backup, every check PASS" eq \
+    "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')|$(ls fb/fail/declared-2-*Z/manifest.json 2>/dev/null | wc -l)" "0|0|1"
 }

@@ -315,3 +315,26 @@ test_30_setup_with_more_than_tables() {
   declared items "$(newdb fw_ddl_plain)" --batch-size 50
   expect "a DDL of tables only: owners never locked ACCESS EXCLUSIVE" has out.txt '^  lock public.owners: strongest ShareRowExclusiveLock'
 }
+
+test_32_fingerprints_before_the_pass() {
+  local u
+  # A complete, correct run is recognised by fingerprints of the rows, rejects and fixups; a value
+  # swapped between two rows (same counts, same values per column) is still found, row by row.
+  u=$(newdb fw_fingerprint)
+  declared items "$u" --log-level debug
+  expect "fingerprints: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+  expect "  recognised by the fingerprints" has err.txt "checks of items: the target, its rejects and fixups match the source's fingerprints"
+  sql "$u" "UPDATE stock_d d SET price = o.price FROM stock_d o
+             WHERE (d.item_id, o.item_id) IN (('it-0002', 'it-0004'), ('it-0004', 'it-0002'))" >/dev/null
+  expect "  (two different prices swapped)" eq "$(sql "$u" "SELECT count(DISTINCT price) FROM stock_d WHERE item_id IN ('it-0002', 'it-0004')")" 2
+  "$MIGHOST" verify "$DECLARED/items.lua" --db "$u" --log-level debug > out.txt 2> err.txt
+  expect "swapped values: verify exits 3, items_values counts the two rows" eq \
+    "$?|$(grep '^CHECK items_values ' out.txt | cut -d' ' -f3-5)" "3|FAIL expected=0 actual=2"
+  expect "  the fingerprints no longer match" lacks err.txt "match the source's fingerprints"
+  # A row of another writer in the target is no row of the migration's: the pass says so.
+  u=$(newdb fw_fingerprint_other)
+  declared items "$u"
+  sql "$u" "INSERT INTO stock_d (item_id, quantity, price) VALUES ('written-by-the-application', 1, 1)" >/dev/null
+  "$MIGHOST" verify "$DECLARED/items.lua" --db "$u" > out.txt 2> err.txt
+  expect "another writer's row: verify exits 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
+}

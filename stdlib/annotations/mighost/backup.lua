@@ -4,6 +4,23 @@
 ---@class mighost.backup.Manifest
 ---@field tables {schema: string, name: string, rows: integer, file: string, sha256: string, bytes: integer}[]
 
+---A backup being copied on a thread of its own (backup.start).
+---@class mighost.backup.Job
+local Job = {}
+---True once the copy and its verification have ended (never waits).
+---@return boolean
+function Job:done() end
+---Seconds from backup.start to the end of the copy (so far, while it runs).
+---@return number
+function Job:seconds() end
+---Waits for the end; raises as backup.tables does when the copy failed.
+---@return mighost.backup.Manifest manifest
+---@return boolean ok
+---@return string[] problems
+function Job:wait() end
+---Stops a copy still running; the files of an unfinished copy are removed.
+function Job:cancel() end
+
 ---Table snapshots on disk, their verification and their restore; JSON exports.
 ---@class mighost.backup
 local backup = {}
@@ -12,6 +29,11 @@ local backup = {}
 ---@param opts {conn: mighost.db.Connection, tables: string[]?, schema: string?, dir: string, compress: "none"|"zstd"?, level: integer?, script: string?, run_id: integer?}
 ---@return mighost.backup.Manifest
 function backup.tables(opts) end
+---The same snapshot, copied by a second session (opened with `conn`'s parameters) on a thread of
+---its own: before it returns, the snapshot is taken and the names and the directory are checked.
+---@param opts {conn: mighost.db.Connection, tables: string[], dir: string, application_name: string?, search_path: string?, lock_timeout: integer?, script: string?, run_id: integer?}
+---@return mighost.backup.Job
+function backup.start(opts) end
 ---Re-hashes and re-counts every file against the manifest.
 ---@param dir string
 ---@return boolean ok
