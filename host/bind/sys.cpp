@@ -14,6 +14,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <thread>
 #include <unistd.h>
 
@@ -150,6 +151,21 @@ int sys_exists(lua_State* L)
   return 1;
 }
 
+/// sys.free_bytes(path) -> bytes an unprivileged writer may still use on the file system that
+/// holds `path`, or of its nearest existing parent (a directory not made yet); nil when none is found.
+int sys_free_bytes(lua_State* L)
+{
+  std::string path = luaL_checkstring(L, 1);
+  struct statvfs fs;
+  while (statvfs(path.empty() ? "." : path.c_str(), &fs) != 0) {
+    auto slash = path.find_last_of('/', path.size() > 1 ? path.size() - 2 : 0);
+    if (errno != ENOENT || path.empty() || path == "/") return 0;
+    path = slash == std::string::npos ? std::string() : path.substr(0, slash == 0 ? 1 : slash);
+  }
+  lua_pushnumber(L, static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
+  return 1;
+}
+
 int sys_getpid(lua_State* L)
 {
   lua_pushinteger(L, getpid());
@@ -198,6 +214,7 @@ int open_sys(lua_State* L)
     {"now", sys_now},         {"time", sys_time},           {"sleep", sys_sleep},
     {"isatty", sys_isatty},   {"interrupted", sys_interrupted}, {"sha256", sys_sha256},
     {"sha256_file", sys_sha256_file}, {"mkdir_p", sys_mkdir_p}, {"exists", sys_exists},
+    {"free_bytes", sys_free_bytes},
     {"create_private", sys_create_private},
     {"getpid", sys_getpid},   {"hostname", sys_hostname},   {"write", sys_write},
     {"ewrite", sys_ewrite},   {"defer_interrupts", sys_defer_interrupts}, {nullptr, nullptr}};

@@ -139,13 +139,22 @@ local function may_write(def, entry)
   return (" " .. (def.target_ddl or ""):lower() .. " "):find(word) ~= nil
 end
 
---- The backup's tables stay as they are for the whole run: then their rows are copied by a
---- second session alongside the phases, from a snapshot it takes before anything changes.
-local function alongside(R)
+--- The size of a table as the catalog last saw it (pg_class.relpages and its TOAST table's, kept
+--- by VACUUM and ANALYZE: 0 for a table never analyzed), read without locking the table.
+local SIZE = [[SELECT (COALESCE(c.relpages, 0)::bigint + COALESCE(t.relpages, 0)) * current_setting('block_size')::bigint
+  FROM (SELECT to_regclass($1) AS oid) r LEFT JOIN pg_class c ON c.oid = r.oid LEFT JOIN pg_class t ON t.oid = c.reltoastrelid]]
+
+--- The backup's tables stay as they are for the whole run, and the file system of `dir` has room
+--- for their size as the catalog knows it: then their rows are copied by a second session
+--- alongside the phases, from a snapshot it takes before anything changes. (Less room: the backup
+--- is taken first, so that a disk that fills refuses the run before any change.)
+local function alongside(R, dir)
+  local size = 0
   for _, entry in ipairs(R.def.backup) do
     if may_write(R.def, entry) then return false end
+    size = size + (tonumber(R.conn:scalar(SIZE, entry)) or 0)
   end
-  return true
+  return (sys.free_bytes(dir) or 0) >= size
 end
 
 --- What a finished backup is recorded as (in the ledger and the report) and said.
@@ -194,7 +203,7 @@ function M.file(R)
   local pending = {dir = dir, base = base, list = list, t0 = sys.now(), base_existed = sys.exists(base)}
   local spec = {conn = R.conn, tables = tables, dir = dir, script = script.path, run_id = tostring(R:run_id())}
   local ok, res
-  if alongside(R) then
+  if alongside(R, dir) then
     spec.application_name = string.format("mighost:%s backup pid %d", R.def.name, sys.getpid()):sub(1, 63)
     spec.search_path = R.conn:scalar("SELECT current_setting('search_path')")
     spec.lock_timeout = R.values.lock_timeout or 0

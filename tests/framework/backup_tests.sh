@@ -186,4 +186,22 @@ test_31_backup_alongside_the_phases() {
   "$MIGHOST" run backed_up.lua --db "$u" --backup-dir fb/fail > out.txt 2> err.txt
   expect "failed backup: the next run resumes, with a backup, every check PASS" eq \
     "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')|$(ls fb/fail/declared-2-*Z/manifest.json 2>/dev/null | wc -l)" "0|0|1"
+
+  # A file system with less room than the catalog says the tables take: the backup is taken first,
+  # so that the full disk refuses the run before any change (a 16 KiB tmpfs: where mount is allowed).
+  local before
+  mkdir -p small
+  if mount -t tmpfs -o size=16k tmpfs small 2> /dev/null; then
+    u=$(item_notes_db fw_fb_along_small)
+    sql "$u" "ANALYZE items; ANALYZE item_notes" >/dev/null   # their size, as the catalog knows it
+    before=$(all_fp "$u" mig_meta)
+    "$MIGHOST" run backed_up.lua --db "$u" --backup-dir small/bk > out.txt 2> err.txt; rc=$?
+    umount small
+    expect "no room: refused before any change (exit 2)" eq "$rc" 2
+    expect "  the message names the backup and the full disk" has err.txt \
+      "refused: file backup of items, item_notes into small/bk/declared-1-[0-9TZ]* failed (nothing was changed): .*No space left on device"
+    expect "  nothing changed outside mig_meta" eq "$(all_fp "$u" mig_meta)" "$before"
+  else
+    echo "# no tmpfs mount allowed here: the case of a disk without room is not run"
+  fi
 }

@@ -34,6 +34,11 @@ function sys.mkdir_p(path, mode) end
 ---@param path string
 ---@return boolean
 function sys.exists(path) end
+---Bytes still free to an unprivileged writer on the file system of `path` (or of its nearest
+---existing parent); nil when none exists.
+---@param path string
+---@return number?
+function sys.free_bytes(path) end
 ---Creates `path` as an empty file only its owner can read and write (0600).
 ---@param path string
 ---@return true? ok
