@@ -214,9 +214,8 @@ end
 --- INSERT/UPDATE/DELETE of the target rows without RETURNING, or an array of them (optional),
 --- spec.side = more such statements whose rows are not counted, spec.select = more output
 --- columns ("expr AS name"), spec.returning (what a single write returns, as CTE __w) and
---- spec.after (a statement reading __w, e.g. audit rows), spec.written_sql (the count of the rows a
---- single write inserts, when the caller can derive it: the write then returns nothing, sparing
---- the tuplestore RETURNING fills); `...` = the $n parameters of the whole statement. All parts
+--- spec.after (a statement reading __w, e.g. audit rows); `...` = the $n parameters of the whole
+--- statement. All parts
 --- see the same snapshot (they must not depend on each other's writes).
 --- Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written and the
 --- statement's result row.
@@ -240,9 +239,6 @@ function Ctx:write_batch(spec, ...)
     ctes[#ctes + 1] = "__w AS (" .. spec.write .. " RETURNING " .. spec.returning .. ")"
     counts[#counts + 1] = "(SELECT count(*) FROM __w) AS __written"
     part("__after", spec.after)
-  elseif spec.written_sql and type(spec.write) == "string" then
-    ctes[#ctes + 1] = "__written AS (" .. spec.write .. ")"   -- run to completion, though unread
-    counts[#counts + 1] = spec.written_sql .. " AS __written"
   else
     part("__written", writes[1])
   end

@@ -214,23 +214,6 @@ local function audit_sql(m, ctx, source)
     .. table.concat(vals, ", ") .. " FROM __w t JOIN (" .. source .. ") s ON " .. on
 end
 
---- Whether every row the batch's single INSERT selects is inserted, so that the rows written are
---- b's rows without a reject: a first run's window (no ON CONFLICT), one plain target, nothing
---- joined that could repeat a row, and no user trigger or rule on the target that could skip one
---- (looked up once per phase and run).
-local function insert_counted(m, ctx, w, derived)
-  if m.update or m.audit or m.queue or m.also or derived or not w.all_pending then return false end
-  local cache = ctx._plain_targets or {}
-  ctx._plain_targets = cache
-  if cache[m] == nil then
-    cache[m] = ctx.db:scalar([[SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger
-        WHERE tgrelid = $1::regclass AND NOT tgisinternal)
-      AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite WHERE ev_class = $1::regclass)]],
-      schema.qualify(m.target))
-  end
-  return cache[m]
-end
-
 --- One set-based batch over ctx.window (the window's pending source rows): the target rows and
 --- those of `also` in one statement (with the audit rows of what it wrote), then `after` (the rows
 --- that follow them). Returns rows written.
@@ -251,8 +234,6 @@ function sql.batch(m, ctx)
                                       write = audit and writes[1] or writes, side = side,
                                       returning = audit and (m.update and "t.*" or "*") or nil,
                                       after = audit and audit_sql(m, ctx, w.source) or nil,
-                                      written_sql = insert_counted(m, ctx, w, derived)
-                                        and "(SELECT count(*) FROM b WHERE __mig_rule IS NULL)" or nil,
                                       select = m.after and resolved_keys(m, rs) or nil}, unpack(w.params))
   if m.after then
     m.after(ctx, {migrated = array_of(r.__mig_migrated), rejected = array_of(r.__mig_rejected),

@@ -270,8 +270,8 @@ written_items() { sed -n 's/^RESULT .*"items":{[^}]*"written":\([0-9]*\).*/\1/p'
 
 test_29_written_counts_the_rows_inserted() {
   local u v rc written
-  # A first run's INSERT counts its rows from the batch, without RETURNING; a target whose trigger
-  # may skip a row is counted from what the INSERT returns.
+  # The rows written are the rows the INSERT inserted: a target's trigger that skips a row makes
+  # them fewer than the batch's rows.
   u=$(newdb fw_written)
   declared items "$u" --batch-size 50; rc=$?
   written=$(written_items)
