@@ -14,6 +14,7 @@
 // on the thread; it touches no Lua state, and the state reads the outcome only after joining.
 #include "bind/backup_args.hpp"
 #include "bind/modules.hpp"
+#include "lua/types.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -159,16 +160,9 @@ int backup_start(lua_State* L)
   lua_getfield(L, 1, "lock_timeout");
   int lock_timeout = static_cast<int>(luaL_optinteger(L, -1, 0));
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, k_job_meta)) {
-    static const luaL_Reg methods[] = {{"done", job_done}, {"seconds", job_seconds}, {"wait", job_wait}, {"cancel", job_cancel},
-                                       {nullptr, nullptr}};
-    lua_newtable(L);
-    luaL_register(L, nullptr, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, job_cancel);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg methods[] = {{"done", job_done}, {"seconds", job_seconds}, {"wait", job_wait},
+                                     {"cancel", job_cancel}, {nullptr, nullptr}};
+  lua::define_type(L, k_job_meta, methods, job_cancel);
   return run(L, [&] {
     auto** slot = static_cast<backup_job**>(lua_newuserdata(L, sizeof(backup_job*)));
     *slot = nullptr;  // a throw below leaves a null slot that __gc ignores

@@ -2,6 +2,7 @@
 #include "bind/db.hpp"
 
 #include "lua/barrier.hpp"
+#include "lua/types.hpp"
 
 #include <cctype>
 
@@ -241,16 +242,6 @@ int conn_copy_out(lua_State* L)
   });
 }
 
-void new_meta(lua_State* L, const char* name, const luaL_Reg* methods, lua_CFunction gc)
-{
-  luaL_newmetatable(L, name);
-  lua_newtable(L);
-  if (methods) luaL_register(L, nullptr, methods);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
-}
 
 } // namespace
 
@@ -258,8 +249,8 @@ void register_copy(lua_State* L)
 {
   static const luaL_Reg writer[] = {
     {"write", writer_write}, {"close", writer_close}, {"abort", writer_abort}, {nullptr, nullptr}};
-  new_meta(L, k_writer_meta, writer, writer_gc);
-  new_meta(L, k_reader_meta, nullptr, reader_gc);
+  lua::define_type(L, k_writer_meta, writer, writer_gc);
+  lua::define_type(L, k_reader_meta, nullptr, reader_gc);
   static const luaL_Reg methods[] = {
     {"copy_in", conn_copy_in}, {"copy_out", conn_copy_out}, {nullptr, nullptr}};
   luaL_getmetatable(L, k_connection_meta);

@@ -11,6 +11,7 @@
 
 #include "lua/barrier.hpp"
 #include "lua/state.hpp"
+#include "lua/types.hpp"
 
 #include <atomic>
 #include <memory>
@@ -296,17 +297,10 @@ int worker_stopping(lua_State* L)
 
 int open_worker(lua_State* L)
 {
-  if (luaL_newmetatable(L, k_pool_meta)) {
-    static const luaL_Reg methods[] = {{"progress", pool_progress}, {"running", pool_running}, {"failed", pool_failed},
-                                       {"stop", pool_stop},         {"wait", pool_wait},
-                                       {"close", pool_close},       {nullptr, nullptr}};
-    lua_newtable(L);
-    luaL_register(L, nullptr, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, pool_close);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  static const luaL_Reg methods[] = {{"progress", pool_progress}, {"running", pool_running}, {"failed", pool_failed},
+                                     {"stop", pool_stop},         {"wait", pool_wait},
+                                     {"close", pool_close},       {nullptr, nullptr}};
+  lua::define_type(L, k_pool_meta, methods, pool_close);
   static const luaL_Reg fns[] = {{"start", worker_start},   {"job", worker_job},
                                  {"index", worker_index},   {"report", worker_report},
                                  {"stopping", worker_stopping}, {nullptr, nullptr}};
