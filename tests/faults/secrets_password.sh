@@ -18,8 +18,8 @@ SOCK=$(sql "$URL" "SHOW unix_socket_directories") PORT=$(sql "$URL" "SHOW port")
 sql "$URL" "SET password_encryption = 'scram-sha-256'; CREATE ROLE app LOGIN PASSWORD '$PW'" >/dev/null
 template t_small "$ROOT/examples/stock_batches/small.sql"
 # a copy of the fixture whose database and tables app owns (the template's belong to mighost)
-db_for_app() {
-  sql "$URL" "CREATE DATABASE $1 TEMPLATE t_small OWNER app" >/dev/null
+db_for_app() {  # db_for_app NAME [TEMPLATE]
+  sql "$URL" "CREATE DATABASE $1 TEMPLATE ${2:-t_small} OWNER app" >/dev/null
   sql "$(dburl "$1")" "DO \$\$DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public'
      LOOP EXECUTE format('ALTER TABLE %I OWNER TO app', r.tablename); END LOOP; END\$\$" >/dev/null
 }
@@ -73,6 +73,26 @@ for how in url kv env_url pgpassword pgpass; do
   expect "$how: every backup directory is 0700" eq "$(find "bk_$how" -type d ! -perm 700 | wc -l)" 0
 done
 unset DATABASE_URL PGPASSWORD PGPASSFILE PGHOST PGPORT PGUSER PGDATABASE
+
+echo "# a file backup copied alongside the phase, by a second session opened with the run's parameters"
+template t_one_off "$ROOT/examples/one_off/small.sql"
+for how in url pgpass; do
+  db=a_$how
+  db_for_app "$db" t_one_off
+  unset PGPASSFILE PGHOST PGPORT PGUSER PGDATABASE
+  args=(--db "$(role_url "$(dburl "$db")" app "$PW")")
+  if [ "$how" = pgpass ]; then
+    args=()
+    export PGPASSFILE=$PWD/pgpass PGHOST=$SOCK PGPORT=$PORT PGUSER=app PGDATABASE=$db
+  fi
+  "$MIGHOST" run "$ROOT/examples/one_off/one_off.lua" "${args[@]}" --log-level trace --log-file "along_$how.log" \
+    --report "along_$how.json" --backup-dir "bk_along_$how" > "along_$how.out" 2> "along_$how.err"
+  expect "alongside, $how: exit 0, the backup copied alongside the phase" eq \
+    "$?|$(grep -c '^File backup: .*; copied alongside the phases)' "along_$how.out")" "0|1"
+  expect "alongside, $how: no password in stdout, stderr, --log-file, report or the backup" \
+    no_leak "along_$how.out" "along_$how.err" "along_$how.log" "along_$how.json" $(find "bk_along_$how" -type f)
+done
+unset PGPASSFILE PGHOST PGPORT PGUSER PGDATABASE
 
 echo "# errors that quote the connection"
 "$MIGHOST" run "$SCRIPT" --db "$KV dbname=nosuchdb password=$PW" > e1.out 2> e1.err
