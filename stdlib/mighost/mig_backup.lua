@@ -243,7 +243,7 @@ function M.finish(R)
     or (not good and ("it does not verify: " .. table.concat(problems, "; ")))
   if why then
     discard(pending, ok and manifest or nil)
-    error(string.format("file backup of %s into %s failed (removed; %s is unchanged by this run, and the batches"
+    error(string.format("file backup of %s into %s failed (removed; this run does not change %s, and the batches"
       .. " committed so far are kept: run again to resume with a new backup): %s", pending.list, pending.dir,
       pending.list, why), 0)
   end

@@ -178,7 +178,7 @@ test_31_backup_alongside_the_phases() {
   unhold notes_holder
   expect "failed backup: the run ends in error (exit 1)" eq "$rc" 1
   expect "failed backup: the message names it and says what stays" has err.txt \
-    "file backup of items, item_notes into fb/fail/declared-1-[0-9TZ]* failed (removed; items, item_notes is unchanged by this run, and the batches committed so far are kept"
+    "file backup of items, item_notes into fb/fail/declared-1-[0-9TZ]* failed (removed; this run does not change items, item_notes, and the batches committed so far are kept"
   expect "failed backup: no file is left" eq "$(files_under fb/fail)" 0
   expect "failed backup: the ledger says error, with no backup" eq \
     "$(sql "$u" "SELECT status || ' ' || (backup IS NULL) FROM mig_meta.runs")" "error true"
