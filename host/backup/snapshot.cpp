@@ -91,7 +91,7 @@ snapshot_job::snapshot_job(pg::connection& c, snapshot_options o) : m_conn(c), m
     for (const auto& id : ids) m_defs.push_back(describe_table(c, id));
   } catch (...) {
     m_tx.reset();
-    if (m_created) ::rmdir(m_opts.dir.c_str());
+    remove_files();
     throw;
   }
 }

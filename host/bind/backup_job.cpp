@@ -1,14 +1,14 @@
 // mighost.backup.Job: a file backup copied on a thread of its own while the script goes on.
 //
 //   local job = backup.start{conn = c, tables = {...}, dir = "...", application_name = "...",
-//                            search_path = "...", lock_timeout = ms, script = ..., run_id = ...}
+//                            script = ..., run_id = ...}
 //   job:done()    -> true once the copy and its verification have ended (never blocks)
 //   job:seconds() -> how long the backup took from backup.start to its end (so far, while running)
 //   job:wait()    -> manifest, ok, problems (backup.verify's answer); raises as backup.tables does
 //   job:cancel()  -> stops a copy still running; its files are removed
 //
 // backup.start opens a second session with `conn`'s parameters (so no password passes through
-// Lua), and before it returns that session has fixed its snapshot, resolved and described the
+// Lua) and its search_path and timeouts, and before it returns that session has fixed its snapshot, resolved and described the
 // tables and checked the directory: what the backup holds is the tables as they were then, and a
 // bad name or directory fails the call itself. Only the COPYs, the manifest and the re-read run
 // on the thread; it touches no Lua state, and the state reads the outcome only after joining.
@@ -32,13 +32,9 @@ constexpr const char* k_job_meta = "mighost.backup.Job";
 class backup_job
 {
 public:
-  backup_job(const pg::connection& parent, const std::string& app, const std::string& search_path,
-             int lock_timeout_ms, backup::snapshot_options o)
-    : m_conn(std::make_unique<pg::connection>(parent.sibling_conninfo(app))), m_dir(o.dir)
+  backup_job(pg::connection& parent, const std::string& app, backup::snapshot_options o)
+    : m_conn(parent.open_sibling(app)), m_dir(o.dir)
   {
-    if (!search_path.empty())
-      m_conn->exec_params("SELECT pg_catalog.set_config('search_path', $1, false)", {{search_path}});
-    m_conn->set_lock_timeout(lock_timeout_ms);
     m_job = std::make_unique<backup::snapshot_job>(*m_conn, std::move(o));
     m_thread = std::thread([this] { work(); });
   }
@@ -150,16 +146,12 @@ int backup_start(lua_State* L)
   using namespace backup_args;
   luaL_checktype(L, 1, LUA_TTABLE);
   backup::snapshot_options o;
-  const pg::connection& parent = opt_conn(L, 1);
+  pg::connection& parent = opt_conn(L, 1);
   o.tables = opt_tables(L, 1);
   o.dir = opt_string(L, 1, "dir");
   o.script = opt_string(L, 1, "script");
   o.run_id = opt_string(L, 1, "run_id");
   std::string app = opt_string(L, 1, "application_name", "mighost backup");
-  std::string search_path = opt_string(L, 1, "search_path");
-  lua_getfield(L, 1, "lock_timeout");
-  int lock_timeout = static_cast<int>(luaL_optinteger(L, -1, 0));
-  lua_pop(L, 1);
   static const luaL_Reg methods[] = {{"done", job_done}, {"seconds", job_seconds}, {"wait", job_wait},
                                      {"cancel", job_cancel}, {nullptr, nullptr}};
   lua::define_type(L, k_job_meta, methods, job_cancel);
@@ -168,7 +160,7 @@ int backup_start(lua_State* L)
     *slot = nullptr;  // a throw below leaves a null slot that __gc ignores
     luaL_getmetatable(L, k_job_meta);
     lua_setmetatable(L, -2);
-    *slot = new backup_job(parent, app, search_path, lock_timeout, std::move(o));
+    *slot = new backup_job(parent, app, std::move(o));
     return 1;
   });
 }

@@ -242,7 +242,6 @@ int conn_copy_out(lua_State* L)
   });
 }
 
-
 } // namespace
 
 void register_copy(lua_State* L)

@@ -109,6 +109,17 @@ std::string connection::sibling_conninfo(const std::string& application_name) co
   return out + "application_name=" + quoted(application_name);
 }
 
+std::unique_ptr<connection> connection::open_sibling(const std::string& application_name)
+{
+  result r = exec("SELECT pg_catalog.current_setting('search_path'), pg_catalog.current_setting('lock_timeout'),"
+                  " pg_catalog.current_setting('statement_timeout')");
+  auto s = std::make_unique<connection>(sibling_conninfo(application_name));
+  s->exec_params("SELECT pg_catalog.set_config('search_path', $1, false), pg_catalog.set_config('lock_timeout', $2, false),"
+                 " pg_catalog.set_config('statement_timeout', $3, false)",
+                 {{std::string(r.value(0, 0))}, {std::string(r.value(0, 1))}, {std::string(r.value(0, 2))}});
+  return s;
+}
+
 void connection::close() noexcept
 {
   if (m_copy_buf) PQfreemem(m_copy_buf);

@@ -115,9 +115,10 @@ public:
   int server_version() const noexcept;
   /// The connection string this session was opened with, password masked.
   const std::string& masked_conninfo() const noexcept { return m_masked; }
-  /// What this session connected with (libpq's PQconninfo, password included: never show it) as
-  /// a key=value string with another application_name, to open a second session of the caller.
-  std::string sibling_conninfo(const std::string& application_name) const;
+  /// A second session of the caller: connected with what this one connected with (libpq's
+  /// PQconninfo, so a password never leaves this class) under another application_name, with
+  /// this session's search_path, lock_timeout and statement_timeout.
+  std::unique_ptr<connection> open_sibling(const std::string& application_name);
   std::string quote_ident(std::string_view s) const;
   std::string quote_literal(std::string_view s) const;
 
@@ -144,6 +145,8 @@ public:
   void watch_lock_waits(int every_ms);
 
 private:
+  /// What this session connected with, as a key=value string with another application_name.
+  std::string sibling_conninfo(const std::string& application_name) const;
   /// Shows the statement to the observer, if any and not already inside it.
   void notify(const std::string& sql, bool multi) noexcept;
   PGconn* handle() const;

@@ -205,8 +205,6 @@ function M.file(R)
   local ok, res
   if alongside(R, dir) then
     spec.application_name = string.format("mighost:%s backup pid %d", R.def.name, sys.getpid()):sub(1, 63)
-    spec.search_path = R.conn:scalar("SELECT current_setting('search_path')")
-    spec.lock_timeout = R.values.lock_timeout or 0
     ok, res = pcall(filebackup.start, spec)
     if ok then pending.job = res end
   else

@@ -215,8 +215,7 @@ end
 --- spec.side = more such statements whose rows are not counted, spec.select = more output
 --- columns ("expr AS name"), spec.returning (what a single write returns, as CTE __w) and
 --- spec.after (a statement reading __w, e.g. audit rows); `...` = the $n parameters of the whole
---- statement. All parts
---- see the same snapshot (they must not depend on each other's writes).
+--- statement. All parts see the same snapshot (they must not depend on each other's writes).
 --- Tallies the rejects and fixups like reject_rows / fixup_rows; returns the rows written and the
 --- statement's result row.
 function Ctx:write_batch(spec, ...)

@@ -47,6 +47,25 @@ function gen.ledger_join(m, tbl, alias, extra)
 end
 local ledger_join = gen.ledger_join
 
+--- The LEFT JOIN of each of t's reference rules (alias r<i>) to the row its mapped value names
+--- (e: t's expressions), and per reference column the key found there (NULL: that row is missing).
+function gen.ref_joins(t, e)
+  local joins, kept = {}, {}
+  for i, r in ipairs(t.refs) do
+    kept[r.column] = "r" .. i .. "." .. qi(r.key)
+    joins[i] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON " .. kept[r.column] .. " = (" .. e[r.column] .. ")"
+  end
+  return joins, kept
+end
+
+--- True when every reject rule of m is SQL over the source row (none decided in Lua or over the target).
+function gen.rules_in_sql(m)
+  for _, r in ipairs(m.rules) do
+    if r.lua or r.target_side then return false end
+  end
+  return true
+end
+
 --- A migrated row differs from the mapping: compared as computed first, and only a row that
 --- differs is compared again with the values cast to the column types (a numeric(12,2) or
 --- timestamp(3) column holds the value rounded), so the casts cost nothing on a correct run.
@@ -71,7 +90,7 @@ local differs = gen.differs
 --- The one-pass query: accounted, double, values, fixups counts.
 local function pass_sql(m, ctx)
   local e = m:exprs(ctx)
-  local joins, refs, unlogged = {}, {}, {}
+  local joins, unlogged = {}, {}
   local migrated
   if m.update then
     migrated = "(" .. m:migrated(ctx) .. ")"
@@ -86,11 +105,8 @@ local function pass_sql(m, ctx)
     migrated = "(" .. table.concat(found, " AND ") .. ")"
   end
   joins[#joins + 1] = ledger_join(m, "rejects", "rj")
-  for i, r in ipairs(m.refs) do
-    refs[r.column] = "r" .. i .. "." .. qi(r.key)
-    joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
-      .. " = (" .. e[r.column] .. ")"
-  end
+  local ref_joins, refs = gen.ref_joins(m, e)
+  for _, j in ipairs(ref_joins) do joins[#joins + 1] = j end
   if not m.update then
     local fixup_of, n = {}, 0
     for ti, t in ipairs(m:resolving()) do
@@ -143,7 +159,7 @@ function gen.pass_count(m, ctx, what)
     t = {ctx = ctx, row = row}
     taken[m] = t
   end
-  if what == "rejects" and t.row.rejects == nil then   -- not implied by the fingerprints: its own query
+  if what == "rejects" and t.row.rejects == nil then   -- the joined pass does not count it: its own query
     t.row.rejects = ctx.db:scalar(gen.rejects_valid(m)(ctx))
   end
   return t.row[what]
@@ -153,12 +169,8 @@ end
 --- row is there (a row of the same key may belong to the application), equal the mapping.
 local function also_values(a)
   return function(ctx)
-    local p, e, refs, joins = a.parent, a:exprs(ctx), {}, {}
-    for i, r in ipairs(a.refs) do
-      refs[r.column] = "r" .. i .. "." .. qi(r.key)
-      joins[#joins + 1] = " LEFT JOIN " .. schema.qualify(r.table) .. " r" .. i .. " ON r" .. i .. "." .. qi(r.key)
-        .. " = (" .. e[r.column] .. ")"
-    end
+    local p, e = a.parent, a:exprs(ctx)
+    local joins, refs = gen.ref_joins(a, e)
     return "SELECT count(*) FROM (" .. p.source_sql .. ") s JOIN " .. schema.qualify(p.target) .. " tp ON "
       .. p:match(ctx, "tp") .. " JOIN " .. schema.qualify(a.target) .. " t ON " .. a:match(ctx, "t")
       .. table.concat(joins) .. " WHERE " .. differs(a, ctx, e, refs)
@@ -185,12 +197,9 @@ end
 --- rules may read the phase's derived values d, computed here over the whole set); only that the
 --- reason is a declared code when some rule is decided in Lua or over the target.
 function gen.rejects_valid(m)
-  local all_sql = true
+  local all_sql = gen.rules_in_sql(m)
   local codes = {}
-  for i, r in ipairs(m.rules) do
-    all_sql = all_sql and not r.lua and not r.target_side
-    codes[i] = lit(r.code)
-  end
+  for i, r in ipairs(m.rules) do codes[i] = lit(r.code) end
   return function(ctx)
     m:exprs(ctx)   -- resolves conditions chosen at run time
     local derived = m:derived_sql(ctx)

@@ -322,7 +322,7 @@ function migration.define(src)
   def.set_names, def.order = {}, {}
   normalise_phases(src, def)
   -- Lua of the script's own that may write any table: then no table can be known to stay as it is
-  def.scripted_writes = (src.setup or src.finalize or src.prepare or src.alter_ddl or src.switch) ~= nil
+  def.scripted_writes = (src.setup or src.finalize or src.prepare or src.alter_ddl) ~= nil
   for _, ph in ipairs(def.phases) do
     def.scripted_writes = def.scripted_writes or not ph.mapped or ph.mapped.after ~= nil
   end
