@@ -111,6 +111,21 @@ pg::connection& opt_conn(lua_State* L, int opts)
   return c;
 }
 
+backup::snapshot_options opt_snapshot(lua_State* L, int opts)
+{
+  backup::snapshot_options o;
+  o.tables = opt_tables(L, opts);
+  o.schema = opt_string(L, opts, "schema");
+  o.dir = opt_string(L, opts, "dir");
+  o.script = opt_string(L, opts, "script");
+  o.run_id = opt_string(L, opts, "run_id");
+  o.comp = backup::parse_compression(opt_string(L, opts, "compress", "none"));
+  lua_getfield(L, opts, "level");
+  o.level = static_cast<int>(luaL_optinteger(L, -1, 1));
+  lua_pop(L, 1);
+  return o;
+}
+
 } // namespace backup_args
 
 namespace {
@@ -120,20 +135,9 @@ using namespace backup_args;
 int backup_tables(lua_State* L)
 {
   luaL_checktype(L, 1, LUA_TTABLE);
-  backup::snapshot_options o;
   pg::connection& c = opt_conn(L, 1);
-  o.tables = opt_tables(L, 1);
-  o.schema = opt_string(L, 1, "schema");
-  o.dir = opt_string(L, 1, "dir");
-  o.script = opt_string(L, 1, "script");
-  o.run_id = opt_string(L, 1, "run_id");
-  std::string comp = opt_string(L, 1, "compress", "none");
-  lua_getfield(L, 1, "level");
-  o.level = static_cast<int>(luaL_optinteger(L, -1, 1));
-  lua_pop(L, 1);
   return run(L, [&] {
-    o.comp = backup::parse_compression(comp);
-    push_json(L, backup::snapshot(c, o));
+    push_json(L, backup::snapshot(c, opt_snapshot(L, 1)));
     return 1;
   });
 }

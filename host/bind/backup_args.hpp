@@ -26,6 +26,9 @@ bool opt_bool(lua_State* L, int opts, const char* key);
 std::vector<std::string> opt_tables(lua_State* L, int opts);
 /// opts.conn: a mighost.db.Connection (required); the options table keeps it alive.
 pg::connection& opt_conn(lua_State* L, int opts);
+/// What to back up and where: tables or schema, dir, compress and level, script, run_id. Call it
+/// under run(): a compression it does not know throws backup_error.
+backup::snapshot_options opt_snapshot(lua_State* L, int opts);
 
 /// Runs `body` under the exception barrier; engine errors get the "backup: " prefix.
 template <class F>

@@ -1,17 +1,17 @@
 // mighost.backup.Job: a file backup copied on a thread of its own while the script goes on.
 //
-//   local job = backup.start{conn = c, tables = {...}, dir = "...", application_name = "...",
-//                            script = ..., run_id = ...}
+//   local job = backup.start{conn = c, application_name = "...", <the options of backup.tables>}
 //   job:done()    -> true once the copy and its verification have ended (never blocks)
 //   job:seconds() -> how long the backup took from backup.start to its end (so far, while running)
 //   job:wait()    -> manifest, ok, problems (backup.verify's answer); raises as backup.tables does
 //   job:cancel()  -> stops a copy still running; its files are removed
 //
 // backup.start opens a second session with `conn`'s parameters (so no password passes through
-// Lua) and its search_path and timeouts, and before it returns that session has fixed its snapshot, resolved and described the
-// tables and checked the directory: what the backup holds is the tables as they were then, and a
-// bad name or directory fails the call itself. Only the COPYs, the manifest and the re-read run
-// on the thread; it touches no Lua state, and the state reads the outcome only after joining.
+// Lua), search_path and timeouts, and before it returns that session has fixed its snapshot,
+// resolved and described the tables and checked the directory: what the backup holds is the
+// tables as they were then, and a bad name or directory fails the call itself. Only the COPYs,
+// the manifest and the re-read run on the thread; it touches no Lua state, and the state reads
+// the outcome only after joining.
 #include "bind/backup_args.hpp"
 #include "bind/modules.hpp"
 #include "lua/types.hpp"
@@ -145,12 +145,7 @@ int backup_start(lua_State* L)
 {
   using namespace backup_args;
   luaL_checktype(L, 1, LUA_TTABLE);
-  backup::snapshot_options o;
   pg::connection& parent = opt_conn(L, 1);
-  o.tables = opt_tables(L, 1);
-  o.dir = opt_string(L, 1, "dir");
-  o.script = opt_string(L, 1, "script");
-  o.run_id = opt_string(L, 1, "run_id");
   std::string app = opt_string(L, 1, "application_name", "mighost backup");
   static const luaL_Reg methods[] = {{"done", job_done}, {"seconds", job_seconds}, {"wait", job_wait},
                                      {"cancel", job_cancel}, {nullptr, nullptr}};
@@ -160,7 +155,7 @@ int backup_start(lua_State* L)
     *slot = nullptr;  // a throw below leaves a null slot that __gc ignores
     luaL_getmetatable(L, k_job_meta);
     lua_setmetatable(L, -2);
-    *slot = new backup_job(parent, app, std::move(o));
+    *slot = new backup_job(parent, app, opt_snapshot(L, 1));
     return 1;
   });
 }

@@ -32,7 +32,7 @@ function backup.tables(opts) end
 ---The same snapshot, copied by a second session (opened with `conn`'s parameters, search_path and
 ---timeouts) on a thread of its own: before it returns, the snapshot is taken and the names and the
 ---directory are checked.
----@param opts {conn: mighost.db.Connection, tables: string[], dir: string, application_name: string?, script: string?, run_id: integer?}
+---@param opts {conn: mighost.db.Connection, application_name: string?, tables: string[]?, schema: string?, dir: string, compress: "none"|"zstd"?, level: integer?, script: string?, run_id: integer?}
 ---@return mighost.backup.Job
 function backup.start(opts) end
 ---Re-hashes and re-counts every file against the manifest.
