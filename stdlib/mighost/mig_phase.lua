@@ -10,6 +10,7 @@ local json = require "mighost.mig_json"
 local progress = require "mighost.mig_progress"
 local batch = require "mighost.mig_batch"
 local throttle = require "mighost.mig_throttle"
+local keys = require "mighost.mig_keys"
 
 local phase = {}
 
@@ -167,6 +168,21 @@ function PhaseRunner:keyset_phase(ph, nworkers)
                                interval = run.values.progress_every, prefix = run:prefix()}
   self.base = base
   run.ledger:set_phase_checkpoint(ph.name, {parts = json.array(parts)})
+  local key = ph.mapped and keys.defer(run, ph.mapped, parts)
+  if not key then return self:run_parts(ph, rs, parts, nworkers) end
+  -- the key comes back however the parts end; a failure to add it never hides the phase's own
+  local ok, status, reason = xpcall(self.run_parts, run:handler(), self, ph, rs, parts, nworkers)
+  if not ok then
+    local rok, rerr = pcall(keys.restore, run, key)
+    if not rok then log.error("%s: the primary key %s stays missing until the next run: %s", key.table, key.name, tostring(rerr)) end
+    error(status, 0)
+  end
+  keys.restore(run, key)
+  return status, reason
+end
+
+--- The parts of a keyset phase, here or in worker threads.
+function PhaseRunner:run_parts(ph, rs, parts, nworkers)
   if nworkers > 1 and #parts > 1 then return self:in_workers(ph, parts, nworkers) end
   local status, reason = "done", nil
   for i, part in ipairs(parts) do

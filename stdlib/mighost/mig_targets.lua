@@ -92,6 +92,7 @@ function targets.wrap_ddl(src, def)
     if ctx.run_id and #created > 0 then
       ctx._run.ledger:set_phase_checkpoint(CREATED, require("mighost.mig_json").array(created))
     end
+    require("mighost.mig_keys").resume(ctx._run)
     if def.alter_ddl then alter.setup(ctx.db, info(ctx)) end
     if setup then setup(ctx) end
   end

@@ -16,7 +16,8 @@
 # load + the spec's checks) and the checks alone; peak RSS (/usr/bin/time); then the medians and
 # load / anchor (stock_batches' target: <= 1.05). For stock_batches a third run, c, is psql doing
 # what the script does: the CREATE TABLE alone, the same INSERT … SELECT, then the DDL's indexes
-# and foreign keys (timed together): what a hand-written runbook could reach with the same order.
+# and foreign keys (timed together): what a hand-written runbook could reach with the same order;
+# d is c with the primary key also added after the rows (pg_restore's order).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -29,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --rounds) rounds=$2; shift 2 ;;
     --previous) previous=1; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "migration_bench.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -55,10 +56,10 @@ q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 sed -n '/^local TARGET_DDL = \[\[/,/\]\]/p' "$script" | sed '1d; s/\]\]$//' >"$work/ddl.sql"
 grep -q 'CREATE TABLE' "$work/ddl.sql" || { echo "cannot find TARGET_DDL in $script" >&2; exit 1; }
 anchor=$here/anchors/$migration.sql
-# c (stock_batches): the DDL's first statement (the table) and the rest, split at its first ");" line
+# c and d: the DDL's first statement (the table) and the rest, split at its first ");" line
 awk 'done {print > "'"$work"'/ddl_later.sql"; next} {print > "'"$work"'/ddl_table.sql"} /\);$/ {done = 1}' "$work/ddl.sql"
 runners="a b"
-[[ -s $work/ddl_later.sql ]] && runners="$runners c"
+[[ -s $work/ddl_later.sql ]] && runners="$runners c d"
 [[ -n $previous ]] && runners="$runners p"
 
 echo "generating the legacy database at scale $scale ..."
@@ -90,11 +91,19 @@ print(d.get("phases", {}).get(sys.argv[2], 0), d.get("finalize", 0) + d.get("onl
       c.get("written", c.get("migrated", "?")))
 PY
 )"
-  elif [[ $which == c ]]; then
+  elif [[ $which == c || $which == d ]]; then
     q "$(dburl "$db")" -f "$work/ddl_table.sql"
+    local key=/dev/null
+    if [[ $which == d ]]; then   # the table without its primary key, added back after the rows
+      key=$work/key.$db.sql
+      psql -X -At "$(dburl "$db")" -c "SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s;', conrelid::regclass,
+          conname, pg_get_constraintdef(oid)) FROM pg_constraint WHERE conrelid = '$target'::regclass AND contype = 'p'" >"$key"
+      psql -X -At "$(dburl "$db")" -c "SELECT format('ALTER TABLE %s DROP CONSTRAINT %I;', conrelid::regclass, conname)
+          FROM pg_constraint WHERE conrelid = '$target'::regclass AND contype = 'p'" | q "$(dburl "$db")"
+    fi
     t=$(date +%s.%N)
     /usr/bin/time -f '%M' -o "$work/time.$db" psql -X -q -v ON_ERROR_STOP=1 "$(dburl "$db")" -f "$anchor" \
-      -f "$work/ddl_later.sql" >"$work/$db.out" 2>"$work/$db.err" || { tail -5 "$work/$db.err" >&2; echo "psql c failed" >&2; }
+      -f "$key" -f "$work/ddl_later.sql" >"$work/$db.out" 2>"$work/$db.err" || { tail -5 "$work/$db.err" >&2; echo "psql $which failed" >&2; }
     out="$(echo "$(date +%s.%N) - $t" | bc) $(tail -1 "$work/time.$db") 0 0 0 \
 $(psql -X -At "$(dburl "$db")" -c "SELECT count(*) FROM $target")"
   else
@@ -109,7 +118,7 @@ $(psql -X -At "$(dburl "$db")" -c "SELECT count(*) FROM $target")"
   echo "$out"
 }
 
-declare -a ta=() tb=() tp=() tl=() tc=() ra=() rb=() tcc=() pa=() pl=()
+declare -a ta=() tb=() tp=() tl=() tc=() ra=() rb=() tcc=() tdd=() pa=() pl=()
 for r in $(seq 1 "$rounds"); do
   if (( r % 2 )); then order=$runners; else order=$(echo "$runners" | rev); fi
   for w in $order; do
@@ -125,6 +134,9 @@ for r in $(seq 1 "$rounds"); do
     elif [[ $w == c ]]; then
       tcc+=("$s")
       printf "round %d  psql table, INSERT…SELECT, then indexes + keys  %8.2f s   rows %s\n" "$r" "$s" "$rows"
+    elif [[ $w == d ]]; then
+      tdd+=("$s")
+      printf "round %d  psql table without its primary key, INSERT…SELECT, then key, indexes + keys  %8.2f s   rows %s\n" "$r" "$s" "$rows"
     else
       tb+=("$s"); rb+=("$rss")
       printf "round %d  psql INSERT…SELECT     %8.2f s                                rows %s  peak RSS %6.1f MB\n" \
@@ -146,6 +158,11 @@ if (( ${#tcc[@]} > 0 )); then
   mcc=$(median "${tcc[@]}")
   printf "c: psql with the script's order (table, rows, then indexes + keys): %.2f s; mighost load / c = %.2fx\n" \
     "$mcc" "$(echo "$ml / $mcc" | bc -l)"
+fi
+if (( ${#tdd[@]} > 0 )); then
+  mdd=$(median "${tdd[@]}")
+  printf "d: psql in pg_restore's order (table without its primary key, rows, then key, indexes + keys): %.2f s; mighost load / d = %.2fx\n" \
+    "$mdd" "$(echo "$ml / $mdd" | bc -l)"
 fi
 if (( ${#pa[@]} > 0 )); then
   printf "previous script: load %.2f s, whole run %.2f s; declared / previous: load %.3fx, whole run %.3fx\n" \

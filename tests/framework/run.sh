@@ -20,6 +20,7 @@ else
   source "$ROOT/tests/framework/tests.sh"
   source "$ROOT/tests/framework/backup_tests.sh"
   source "$ROOT/tests/framework/declared_tests.sh"
+  source "$ROOT/tests/framework/key_tests.sh"
   source "$ROOT/tests/framework/throttle_tests.sh"
 fi
 

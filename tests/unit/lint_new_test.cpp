@@ -50,6 +50,21 @@ TEST_CASE("lint: a table the running migration created counts as new; temporary 
   CHECK(rules("ALTER TABLE pg_temp.big ADD PRIMARY KEY (id); CREATE INDEX ON pg_temp_3.big (a)", cat).empty());
 }
 
+TEST_CASE("lint: a table the same text creates is new and empty for its later statements", "[lint]")
+{
+  // "big" exists and is large; a text that creates its own "big" (e.g. beside it, in a schema
+  // earlier on the search_path) meets its own empty table
+  auto cat = catalog_with_new_table();
+  const std::string later = "CREATE INDEX i ON big (a); ALTER TABLE big ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES created_big (id)";
+  CHECK(rules(later, cat) == (strings{"create_index", "add_constraint"}));
+  CHECK(rules("CREATE TABLE big (a int, id int); " + later, cat).empty());
+  CHECK(rules("create unlogged table if not exists big (a int); " + later, cat).empty());
+  // only the statements after it: an index built before the CREATE is judged on the catalog's table
+  CHECK(rules("CREATE INDEX i ON big (a); CREATE TABLE big (a int)", cat) == strings{"create_index"});
+  // a table it creates is referenced without a lock on anyone else's rows
+  CHECK(rules("CREATE TABLE t (id int); ALTER TABLE created_big ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES t (id)", cat).empty());
+}
+
 TEST_CASE("lint: the statements that run outside a transaction with a weak lock", "[lint]")
 {
   auto c = lint::concurrent_statement("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS k ON ONLY public.\"Big\" USING btree (a)");
