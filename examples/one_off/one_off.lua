@@ -11,8 +11,8 @@
 -- that no longer exist; check that the amounts add up".
 local migration = require "mighost.migration"
 
--- The new table. The framework creates it with its key and CHECK, and adds the indexes and the
--- foreign key once the rows are in.
+-- The new table. The framework creates it with its CHECK, and adds the indexes, the foreign key
+-- and (id copies orders_legacy's own unique id) the primary key once the rows are in.
 local TARGET_DDL = [[
 CREATE TABLE orders (
   id          bigint PRIMARY KEY,

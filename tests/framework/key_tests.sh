@@ -43,6 +43,11 @@ test_33_primary_key_after_the_rows() {
   expect "probed: exit 0; every batch ran without the key" eq "$?|$(sql "$u" "SELECT bool_and(NOT has_key)
       FROM fw_probe_log WHERE committed < (SELECT count(*) FROM stock_k)")" "0|t"
   expect "  the key is back, the rows are the reference's" eq "$(has_key "$u")|$(fp "$u" stock_k)" "t|$(fp "$ref" stock_k)"
+  u=$(newdb fw_key_workers); probe_fixture "$u"
+  keyed "$u" --probe --workers 2
+  expect "two workers: exit 0, every batch without the key, the key back, the reference's rows" eq \
+    "$?|$(sql "$u" "SELECT bool_and(NOT has_key) FROM fw_probe_log WHERE committed < (SELECT count(*) FROM stock_k)")|$(has_key "$u")|$(fp "$u" stock_k)" \
+    "0|t|t|$(fp "$ref" stock_k)"
   # A second run finds every row migrated: the key stays, nothing is written.
   keyed "$u"
   expect "  a second run: exit 0, 0 written, the key in place" eq "$?|$(grep -c '"written":0}' out.txt)|$(has_key "$u")" "0|1|t"

@@ -16,13 +16,14 @@ local m = migration.define {
   description = "items -> stock_k, its primary key built after the rows",
   options = {plain_source = {type = "bool", help = "copy items_plain (no unique index) instead of items"},
              probe = {type = "bool", help = "map note through fw_probe(text)"},
+             workers = {type = "int", default = 1, min = 1, max = 4, help = "threads for the phase"},
              batch_size = {default = 50}},
   target_ddl = [[
     CREATE TABLE stock_k (item_id text PRIMARY KEY, quantity integer NOT NULL, owner_id integer, note text);
     CREATE INDEX stock_k_owner_idx ON stock_k (owner_id);]],
   phases = {
     { name = "items",
-      source = flag("--plain-source") and "items_plain" or "items", key = "id",
+      source = flag("--plain-source") and "items_plain" or "items", key = "id", workers = true,
       target = {table = "stock_k", key = "item_id"},
       map = {item_id = "s.id", quantity = "s.qty", owner_id = "s.owner_id",
              note = flag("--probe") and "fw_probe(s.note)" or "s.note"},
