@@ -122,7 +122,7 @@ test_18_script_declared_backup() {
 # file backup of items and item_notes, tables the run cannot write; item_notes_db NAME: a fresh
 # demo database with item_notes (20 rows).
 backed_up_script() {
-  sed 's/^  description = .*/&\n  backup = {"items", "item_notes", copy = false},/' "$ROOT/tests/framework/declared/items.lua" > backed_up.lua
+  declared_variant backed_up 's/^  description = .*/&\n  backup = {"items", "item_notes", copy = false},/'
 }
 item_notes_db() {
   local u

@@ -9,6 +9,13 @@ declared() {  # declared SCRIPT URL ARGS...
 }
 
 # The target rows (without the serial numbers' table order), the rejects and the fixups.
+# declared_variant NAME SED_SCRIPT: NAME.lua in the work dir, items.lua changed by SED_SCRIPT, with
+# the flags.lua it loads beside it.
+declared_variant() {
+  cp "$DECLARED/flags.lua" .
+  sed "$2" "$DECLARED/items.lua" > "$1.lua"
+}
+
 declared_state() {
   local u=$1
   sql "$u" "SELECT md5(string_agg(to_jsonb(t)::text, ',' ORDER BY t.item_id COLLATE \"C\")) FROM stock_d t"
@@ -295,8 +302,7 @@ test_30_setup_with_more_than_tables() {
   # A DDL that also makes a view cannot be made beside copies of the referenced tables: setup
   # runs it for real, and the run ends with the declared objects all the same.
   u=$(newdb fw_ddl_view)
-  sed 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    CREATE VIEW stock_d_owned AS SELECT item_id FROM stock_d WHERE owner_id IS NOT NULL;/' \
-    "$DECLARED/items.lua" > items_view.lua
+  declared_variant items_view 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    CREATE VIEW stock_d_owned AS SELECT item_id FROM stock_d WHERE owner_id IS NOT NULL;/'
   "$MIGHOST" run items_view.lua --db "$u" --batch-size 50 > out.txt 2> err.txt
   expect "DDL with a view: exit 0, every check PASS" eq "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')" "0|0"
   expect "  the view, the index and the foreign key in place, no scratch schema left" eq "$(sql "$u" "SELECT
@@ -307,8 +313,7 @@ test_30_setup_with_more_than_tables() {
   expect "  owners locked as before (the key dropped in setup)" has out.txt '^  lock public.owners: strongest AccessExclusiveLock'
   # A DDL that changes a referenced table changes it for real, never a copy of it.
   u=$(newdb fw_ddl_comment)
-  sed 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    COMMENT ON TABLE owners IS '"'"'referenced by stock_d'"'"';/' \
-    "$DECLARED/items.lua" > items_comment.lua
+  declared_variant items_comment 's/ALTER TABLE stock_d ADD CONSTRAINT stock_d_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);/&\n    COMMENT ON TABLE owners IS '"'"'referenced by stock_d'"'"';/'
   "$MIGHOST" run items_comment.lua --db "$u" --batch-size 50 > out.txt 2> err.txt
   expect "DDL commenting on owners: exit 0, the comment on owners" eq \
     "$?|$(sql "$u" "SELECT obj_description('owners'::regclass, 'pg_class')")" "0|referenced by stock_d"

@@ -6,10 +6,7 @@
 local script = require "mighost.script"
 local migration = require "mighost.migration"
 
-local function flag(name)
-  for _, a in ipairs(script.args or {}) do if a == name then return true end end
-  return false
-end
+local flag = dofile(script.dir .. "/flags.lua")
 
 local m = migration.define {
   name = "declared",
