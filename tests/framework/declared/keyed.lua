@@ -3,10 +3,8 @@
 -- goes through fw_probe(text) when the test creates it (it records whether the key exists while
 -- the batches run, and can fail or end a batch on demand); `--plain-source` reads items_plain, a
 -- copy of items without a unique index. Used by tests/framework/declared_tests.sh.
-local script = require "mighost.script"
 local migration = require "mighost.migration"
-
-local flag = dofile(script.dir .. "/flags.lua")
+local flag = dofile(require("mighost.script").dir .. "/flags.lua")
 
 local m = migration.define {
   name = "keyed",
