@@ -1,6 +1,5 @@
 -- mighost.mig_keys: a new table's primary key built after its rows, the way pg_restore and
--- pgloader load a table: one sort over all rows instead of a B-tree insertion per row (on a
--- plain copy the key costs more than every other part of the INSERT).
+-- pgloader load a table: one sort over all rows instead of a B-tree insertion per row.
 --
 -- Only where no row can be lost or doubled while the key is missing:
 --   * a declared, set-based insert phase is the only writer of the table (no Lua of the script's
@@ -8,7 +7,8 @@
 --   * the run created the table (mig_targets' ~created_tables), it is still empty and every
 --     source row is pending, so the batches insert without ON CONFLICT anyway;
 --   * the source is a table with a unique index on columns the key copies unchanged (map
---     `s.col`, same type), so no duplicate key can arrive; NOT NULL stays on the key's columns;
+--     `s.col`, same type, no reference rule on them), so no duplicate key can arrive; NOT NULL
+--     stays on the key's columns;
 --   * no foreign key references the table yet.
 -- The key is dropped when the phase starts, recorded in the run's checkpoint, and added again
 -- under its declared name when the phase ends, stops or fails. A run that died before that
@@ -44,10 +44,14 @@ local function declared_only_writer(m)
   return true
 end
 
---- The source column that target column `col` copies unchanged (map "s.col"), or nil.
+--- The source column that target column `col` copies unchanged (map "s.col", no reference rule
+--- that could replace the value), or nil.
 local function copied_from(m, col)
   local v = m.map[col]
   if type(v) ~= "string" then return nil end
+  for _, r in ipairs(m.refs) do
+    if r.column == col then return nil end
+  end
   return v:match('^%s*s%.([%a_][%w_$]*)%s*$') or v:match('^%s*s%."([^"]+)"%s*$')
 end
 

@@ -89,6 +89,11 @@ test_35_primary_key_kept_without_proof() {
   expect "a source without a unique index: exit 0, the key held during every batch" eq \
     "$?|$(probe_seen "$u" | cut -d'|' -f1)|$(has_key "$u")" "0|0|t"
   expect "  nothing said about building it later" lacks err.txt 'built after the rows'
+  # A reference rule on the key column could replace the value (a fallback, NULL): the key stays.
+  u=$(newdb fw_key_ref_rule); probe_fixture "$u"
+  keyed "$u" --probe --ref-key
+  expect "a reference rule on the key: exit 0, the key held during every batch" eq \
+    "$?|$(probe_seen "$u" | cut -d'|' -f1)|$(has_key "$u")" "0|0|t"
   u=$(newdb fw_key_dup); probe_fixture "$u"
   sql "$u" "INSERT INTO items_plain SELECT * FROM items WHERE id = 'it-0003'" >/dev/null
   keyed "$u" --plain-source

@@ -2,7 +2,8 @@
 -- source's own key, so the framework may build stock_k's primary key after the rows. The note
 -- goes through fw_probe(text) when the test creates it (it records whether the key exists while
 -- the batches run, and can fail or end a batch on demand); `--plain-source` reads items_plain, a
--- copy of items without a unique index. Used by tests/framework/declared_tests.sh.
+-- copy of items without a unique index; `--ref-key` puts a reference rule on the key column. Used
+-- by tests/framework/key_tests.sh.
 local migration = require "mighost.migration"
 local flag = dofile(require("mighost.script").dir .. "/flags.lua")
 
@@ -11,6 +12,7 @@ local m = migration.define {
   description = "items -> stock_k, its primary key built after the rows",
   options = {plain_source = {type = "bool", help = "copy items_plain (no unique index) instead of items"},
              probe = {type = "bool", help = "map note through fw_probe(text)"},
+             ref_key = {type = "bool", help = "a reference rule on the key column"},
              workers = {type = "int", default = 1, min = 1, max = 4, help = "threads for the phase"},
              batch_size = {default = 50}},
   target_ddl = [[
@@ -22,7 +24,8 @@ local m = migration.define {
       target = {table = "stock_k", key = "item_id"},
       map = {item_id = "s.id", quantity = "s.qty", owner_id = "s.owner_id",
              note = flag("--probe") and "fw_probe(s.note)" or "s.note"},
-      rejects = {{"negative_quantity", "s.qty < 0"}} },
+      rejects = {{"negative_quantity", "s.qty < 0"}},
+      references = flag("--ref-key") and {item_id = {table = "items", key = "id", rule = "unknown_item"}} or nil },
   },
 }
 
