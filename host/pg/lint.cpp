@@ -78,7 +78,7 @@ public:
     if (is_word(t, 0, "create")) {
       accept(t, i, {"unique"});
       if (accept(t, i, {"index"})) create_index(t, i);
-      else created_here(t, 1);
+      else created_here(t, i);
     } else if (accept(t, i = 0, {"alter", "table"})) {
       accept(t, i, {"if", "exists"});
       accept(t, i, {"only"});

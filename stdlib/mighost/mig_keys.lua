@@ -22,7 +22,6 @@ local json = require "mighost.mig_json"
 local keys = {}
 
 keys.CHECKPOINT = "~deferred_keys"   -- the key of mig_meta.runs.checkpoint that lists them
-local CREATED = "~created_tables"
 
 --- What the declaration alone says: m may load its table without the key.
 local function declared_only_writer(m)
@@ -90,7 +89,7 @@ local function deferrable(run, m, parts)
     if not p.all_pending then return nil end
   end
   local conn, target = run.conn, schema.qualify(m.target)
-  if not listed(run.ledger:phase_checkpoint(CREATED), m.target) then return nil end
+  if not listed(run.ledger:phase_checkpoint(require("mighost.mig_targets").CREATED), m.target) then return nil end
   local k = conn:query(KEY_SQL, target)[1]
   if not k or type(k.cols) ~= "table" then return nil end
   local source, from = schema.qualify(m.source_table), {}

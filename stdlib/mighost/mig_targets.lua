@@ -58,7 +58,8 @@ end
 --- foreign keys before the script's own finalize. With alter_ddl, `online` (after the rows,
 --- before finalize) and `switch` (in finalize, after the checks that do not need it) apply the
 --- rest lock-safely (mig_alter).
-local CREATED = "~created_tables"   -- the key of mig_meta.runs.checkpoint that lists them
+targets.CREATED = "~created_tables"   -- the key of mig_meta.runs.checkpoint that lists them (mig_keys reads it)
+local CREATED = targets.CREATED
 
 function targets.wrap_ddl(src, def)
   def.setup, def.finalize = src.setup, src.finalize

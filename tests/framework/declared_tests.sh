@@ -8,7 +8,6 @@ declared() {  # declared SCRIPT URL ARGS...
   "$MIGHOST" run "$DECLARED/$s.lua" --db "$u" "$@" > out.txt 2> err.txt
 }
 
-# The target rows (without the serial numbers' table order), the rejects and the fixups.
 # declared_variant NAME SED_SCRIPT: NAME.lua in the work dir, items.lua changed by SED_SCRIPT, with
 # the flags.lua it loads beside it.
 declared_variant() {
@@ -16,6 +15,7 @@ declared_variant() {
   sed "$2" "$DECLARED/items.lua" > "$1.lua"
 }
 
+# The target rows (without the serial numbers' table order), the rejects and the fixups.
 declared_state() {
   local u=$1
   sql "$u" "SELECT md5(string_agg(to_jsonb(t)::text, ',' ORDER BY t.item_id COLLATE \"C\")) FROM stock_d t"

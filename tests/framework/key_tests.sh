@@ -24,7 +24,7 @@ probe_fixture() {  # probe_fixture URL
 # "true" when stock_k has its primary key, under the declared name, on item_id.
 has_key() { sql "$1" "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = 'stock_k'::regclass
   AND contype = 'p' AND conname = 'stock_k_pkey' AND pg_get_constraintdef(oid) = 'PRIMARY KEY (item_id)')"; }
-# What the batches saw: "without key|with key" counts of probe calls while rows were pending.
+# "without key|with key": how many probe calls (the batches', then the checks') saw stock_k each way.
 probe_seen() { sql "$1" "SELECT count(*) FILTER (WHERE NOT has_key) || '|' || count(*) FILTER (WHERE has_key)
   FROM fw_probe_log"; }
 keyed() { "$MIGHOST" run "$DECLARED/keyed.lua" --db "$@" > out.txt 2> err.txt; }
