@@ -252,6 +252,18 @@ function Ctx:write_batch(spec, ...)
   return written, r
 end
 
+--- A whole set-based batch as ONE write whose rejects and fixups are logged by the calls of
+--- mig_capture inside it (set: the source set they belong to); `...` = its $n parameters.
+--- Tallies them like write_batch; returns the rows written, the rejects and the fixups.
+function Ctx:_write_captured(set, sql, ...)
+  set_of(self, set, "_write_captured")
+  local written = self.db:exec(sql, ...)
+  local rejects, fixups = require("mighost.mig_capture").take(self.db)
+  tally(self, "rejects", rejects)
+  tally(self, "fixups", fixups)
+  return written, rejects, fixups
+end
+
 --- SQL of the rows of source set `set` (on the ledger connection) that match `where` (SQL over
 --- alias s) and have no reject yet, for the statements about the rows that follow a batch's own.
 --- The reject test is planned per row (an index probe of mig_meta.rejects' key), never as an anti

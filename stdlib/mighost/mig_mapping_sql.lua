@@ -1,9 +1,12 @@
 -- mighost.mig_mapping_sql: the SQL of a declared phase. A set-based batch is ONE statement over
--- the window's key range (data-modifying CTEs: the rejects, the fixups of dangling references and
--- the target rows), so the batch's source rows are read once, by an index range scan.
+-- the window's key range, so the batch's source rows are read once, by an index range scan:
+-- data-modifying CTEs over a materialized copy of the rows (the rejects, the fixups of dangling
+-- references and the target rows), or, while few rows are rejects or fixups, one INSERT that
+-- logs those rows as it meets them (mig_capture).
 local db = require "mighost.db"
 local schema = require "mighost.schema"
 local mapping = require "mighost.mig_mapping"
+local log = require "mighost.log"
 
 local sql = {}
 local qi = db.quote_ident
@@ -43,13 +46,13 @@ end
 
 --- The reference joins of a batch: one per distinct (table, key, value) among the reference rules
 --- of every target (the same user referenced by two targets is looked up once). Returns the
---- joins, the columns they add to b (__mig_ref<n>) and refs[target][i], the kept value of the
---- target's i-th reference rule.
+--- joins, the columns they add to b (__mig_ref<n>), refs[target][i], the kept value of the
+--- target's i-th reference rule read from b, and direct[target][i], the same read from the join.
 local function ref_joins(m, ctx)
-  local joins, cols, by_sig, refs = {}, {}, {}, {}
+  local joins, cols, by_sig, refs, direct = {}, {}, {}, {}, {}
   for _, t in ipairs(targets(m)) do
     local e = t:exprs(ctx)
-    refs[t] = {}
+    refs[t], direct[t] = {}, {}
     for i, r in ipairs(t.refs) do
       local sig = r.table .. "\0" .. r.key .. "\0" .. e[r.column]
       local n = by_sig[sig]
@@ -59,10 +62,10 @@ local function ref_joins(m, ctx)
         joins[n] = join_ref(ctx, r, "r" .. n, "(" .. e[r.column] .. ")")
         cols[n] = "r" .. n .. "." .. qi(r.key) .. " AS __mig_ref" .. n
       end
-      refs[t][i] = "s.__mig_ref" .. n
+      refs[t][i], direct[t][i] = "s.__mig_ref" .. n, "r" .. n .. "." .. qi(r.key)
     end
   end
-  return joins, cols, refs
+  return joins, cols, refs, direct
 end
 
 --- The batch's rows, read once (alias s): the source columns, the index of the reject rule that
@@ -144,7 +147,10 @@ function sql.column_list(m)
   return table.concat(cols, ", ")
 end
 
-local function write_sql(m, ctx, rs, fresh, ref, from)
+--- The write of target m's rows from `from` (alias s) that `where` keeps (default: those no reject
+--- rule holds for); ref(i) = the kept value of its i-th reference rule.
+local function write_sql(m, ctx, rs, fresh, ref, from, where)
+  where = where or "s.__mig_rule IS NULL"
   local e = m:exprs(ctx)
   local vals = sql.values(m, e, ref)
   if m.update then
@@ -166,7 +172,7 @@ local function write_sql(m, ctx, rs, fresh, ref, from)
   -- insertion costs per row); a duplicate would fail the batch, never be lost. A queue may hold
   -- the row already (it is not part of "migrated").
   return "INSERT INTO " .. schema.qualify(m.target) .. " (" .. sql.column_list(m) .. ") SELECT "
-    .. table.concat(vals, ", ") .. " FROM " .. from .. " WHERE s.__mig_rule IS NULL"
+    .. table.concat(vals, ", ") .. " FROM " .. from .. " WHERE " .. where
     .. (m:numbers_rows(ctx) and (" ORDER BY " .. rs.order_sql) or "")
     .. ((fresh and not m.queue) and "" or (" ON CONFLICT (" .. table.concat(conflict, ", ") .. ") DO NOTHING"))
 end
@@ -214,12 +220,64 @@ local function audit_sql(m, ctx, source)
     .. table.concat(vals, ", ") .. " FROM __w t JOIN (" .. source .. ") s ON " .. on
 end
 
+-- Per declared phase (weak: a phase's declaration lives as long as its run), the share of the
+-- last batch's rows that were rejects or fixups: the next batch is captured (mig_capture) while
+-- it stays at or under CAPTURED_SHARE. Logging one row by a call costs about as much as copying
+-- fifty rows into the materialized form (tests/bench/README.md), so the two break even near 2%.
+local last_share, form = setmetatable({}, {__mode = "k"}), setmetatable({}, {__mode = "k"})
+local CAPTURED_SHARE = 0.01
+
+--- True when the batch can be one INSERT from the source: a single insert target whose batch
+--- has nothing else to read its rows (no `also`, queue, audit, `after` or derived values), and
+--- the last batch of the phase (if none: the declaration) had few rejects and fixups.
+local function captures(m, ctx)
+  if m.update or m.queue or m.audit or m.after or m.derived or #(m.also or {}) > 0 then return false end
+  local share = last_share[m] or ((#m.rules == 0 and #m.refs == 0) and 0 or nil)
+  if not share or share > CAPTURED_SHARE or m:numbers_rows(ctx) then return false end
+  return require("mighost.mig_capture").ready(ctx.db)
+end
+
+--- The captured batch: INSERT … SELECT from the window's rows, whose WHERE logs each reject (and
+--- leaves it out) and each dangling reference (and keeps the row) as it meets them, in the order
+--- of the materialized form: a rejected row gets no fixup.
+local function captured_sql(m, ctx, rs, w, joins, direct)
+  local capture = require "mighost.mig_capture"
+  local e, key = m:exprs(ctx), rs.keytext_sql
+  local fix = {}
+  for i, r in ipairs(m.refs) do
+    local old = "(" .. e[r.column] .. ")::text"
+    fix[i] = "(CASE WHEN " .. direct[i] .. " IS NULL AND (" .. old .. " IS NOT NULL OR " .. tostring(r.required)
+      .. ") THEN " .. capture.fixup_call(ctx, rs.name, key, r.column, r.rule, old,
+        r.fallback and ("(" .. r.fallback .. ")::text") or "NULL::text") .. " ELSE true END)"
+  end
+  local keep = #fix > 0 and table.concat(fix, " AND ") or "true"
+  if #m.rules > 0 then
+    keep = "CASE WHEN x.__mig_rule IS NOT NULL THEN " .. capture.reject_call(ctx, rs.name, key,
+      mapping.reason_of(m, "x.__mig_rule"), mapping.detail_case(m, "x.__mig_rule"), "to_jsonb(s)") .. " ELSE " .. keep .. " END"
+  end
+  local from = "(" .. w.source .. ") s CROSS JOIN LATERAL (SELECT " .. mapping.rule_case(m) .. " AS __mig_rule"
+    .. (mapping.fenced(m) and " OFFSET 0" or "") .. ") x" .. table.concat(joins)
+  return write_sql(m, ctx, rs, w.all_pending, function(i) return direct[i] end, from, keep)
+end
+
 --- One set-based batch over ctx.window (the window's pending source rows): the target rows and
 --- those of `also` in one statement (with the audit rows of what it wrote), then `after` (the rows
 --- that follow them). Returns rows written.
 function sql.batch(m, ctx)
   local rs, w = set_of(ctx, m), ctx.window
-  local joins, ref_cols, refs = ref_joins(m, ctx)
+  local joins, ref_cols, refs, direct = ref_joins(m, ctx)
+  local captured = captures(m, ctx)
+  if captured ~= (form[m] == "captured") then
+    log.debug("phase " .. m.name .. (captured and ": batches insert straight from the source, logging rejects and fixups per row"
+      or ": batches read their rows once into a materialized copy") .. string.format(" (last batch: %.2f%% rejects and fixups)",
+      100 * (last_share[m] or 0)))
+    form[m] = captured and "captured" or "materialized"
+  end
+  if captured then
+    local written, rejects, fixups = ctx:_write_captured(m.name, captured_sql(m, ctx, rs, w, joins, direct[m]), unpack(w.params))
+    last_share[m] = (rejects + fixups) / math.max(1, w.rows or (written + rejects))
+    return written
+  end
   local derived = sql.ensure_derived(m, ctx)
   local from = "b s" .. m:derived_join(derived)
   local writes, side = {}, {}
@@ -235,6 +293,7 @@ function sql.batch(m, ctx)
                                       returning = audit and (m.update and "t.*" or "*") or nil,
                                       after = audit and audit_sql(m, ctx, w.source) or nil,
                                       select = m.after and resolved_keys(m, rs) or nil}, unpack(w.params))
+  last_share[m] = (tonumber(r.__rejects) + tonumber(r.__fixups)) / math.max(1, w.rows or 0)
   if m.after then
     m.after(ctx, {migrated = array_of(r.__mig_migrated), rejected = array_of(r.__mig_rejected),
                   reasons = array_of(r.__mig_reasons)})

@@ -21,6 +21,7 @@ else
   source "$ROOT/tests/framework/backup_tests.sh"
   source "$ROOT/tests/framework/declared_tests.sh"
   source "$ROOT/tests/framework/key_tests.sh"
+  source "$ROOT/tests/framework/capture_tests.sh"
   source "$ROOT/tests/framework/throttle_tests.sh"
 fi
 
