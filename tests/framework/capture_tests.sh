@@ -72,3 +72,22 @@ test_37_captured_needs_temp() {
     "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')|$(grep -c 'insert straight' err.txt)|$(grep -c 'cannot create functions in pg_temp' err.txt)" "0|0|0|1"
   expect "  the one batch's rows, rejects and fixups" eq "$(captured_state "$u")" "$(captured_state "$ref")"
 }
+
+test_38_captured_dry_run_and_workers() {
+  local u ref counts
+  ref=$(newdb fw_cap_ref3); capture_fixture "$ref"
+  captured "$ref" --batch-size 100000
+  counts=$(grep -o '"counts":{.*}}' out.txt)
+  # A dry run captures too, and leaves nothing behind.
+  u=$(newdb fw_cap_dry); capture_fixture "$u"
+  captured "$u" --batch-size 500 --dry-run
+  expect "a dry run: exit 0, captured, the one batch's counts, no table and no mig_meta left" eq \
+    "$?|$(grep -c 'insert straight' err.txt)|$(grep -o '"counts":{.*}}' out.txt)|$(sql "$u" "SELECT to_regnamespace('mig_meta') IS NULL
+      AND to_regclass('stock_c') IS NULL")" "0|1|$counts|t"
+  # Two workers, each with its own session's functions.
+  u=$(newdb fw_cap_workers); capture_fixture "$u"
+  captured "$u" --batch-size 500 --workers 2
+  expect "two workers: exit 0, every check PASS, captured, the one batch's rows, rejects and fixups" eq \
+    "$?|$(grep '^CHECK ' out.txt | grep -vc ' PASS ')|$(grep -c 'insert straight' err.txt | sed 's/^[1-9][0-9]*$/yes/')|$(captured_state "$u")" \
+    "0|0|yes|$(captured_state "$ref")"
+}

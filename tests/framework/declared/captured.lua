@@ -12,7 +12,7 @@ local m = migration.define {
       owner_id integer, keeper_id integer NOT NULL, note text);]],
   phases = {
     { name = "items",
-      source = "items", key = "id",
+      source = "items", key = "id", workers = true,
       target = {table = "stock_c", key = "item_id"},
       map = {item_id = "s.id", quantity = "s.qty", price = "s.price", owner_id = "s.owner_id",
              keeper_id = "s.owner_id", note = "s.note"},
