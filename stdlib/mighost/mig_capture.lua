@@ -52,6 +52,7 @@ function capture.ready(conn)
   if have == true then return true end
   local ok, err = pcall(conn.tx, conn, function() conn:exec(DDL) end)
   if not ok then
+    if type(err) ~= "table" or err.sqlstate ~= "42501" then error(err, 0) end   -- only a refusal is expected
     refused[conn] = true
     require("mighost.log").debug("batches keep materializing their rows: cannot create functions in pg_temp ("
       .. tostring(err) .. ")")
