@@ -229,7 +229,8 @@ local CAPTURED_SHARE = 0.01
 
 --- True when the batch can be one INSERT from the source: a single insert target whose batch
 --- has nothing else to read its rows (no `also`, queue, audit, `after` or derived values), and
---- the last batch of the phase (if none: the declaration) had few rejects and fixups.
+--- the phase's last batch had few rejects and fixups (before its first: only a phase without
+--- reject or reference rules, which can have none).
 local function captures(m, ctx)
   if m.update or m.queue or m.audit or m.after or m.derived or #(m.also or {}) > 0 then return false end
   local share = last_share[m] or ((#m.rules == 0 and #m.refs == 0) and 0 or nil)
