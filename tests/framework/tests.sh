@@ -280,30 +280,32 @@ test_13_two_databases() {
 }
 
 test_14_lock_timeout() {
-  local u rc holder
+  local u rc run
   u=$(newdb fw_locks)
   demo "$u" --limit 50 >/dev/null   # creates the target tables
-  # SHARE blocks the batches' inserts but not the reads before them: only batches wait.
-  psql -X -q "$u" -c "BEGIN; LOCK TABLE stock IN SHARE MODE; SELECT pg_sleep(1.5); COMMIT;" >/dev/null &
-  holder=$!
-  sleep 0.3
-  demo "$u" --batch-size 100 --lock-timeout 200ms
-  rc=$?
-  wait "$holder"
+  # SHARE blocks the batches' inserts but not the reads before them: only batches wait. The holder
+  # lets go once the run has logged a retry, however long the run took to get there.
+  hold stock_holder "$u"
+  in_hold stock_holder "BEGIN; LOCK TABLE stock IN SHARE MODE;"
+  "$MIGHOST" run "$DEMO" --db "$u" --batch-size 100 --lock-timeout 200ms > out.txt 2> err.txt &
+  run=$!
+  wait_for 120 grep -q "lock timeout (55P03)" err.txt
+  in_hold stock_holder "COMMIT;"
+  wait "$run"; rc=$?
+  unhold stock_holder
   expect "a lock timeout in a batch is retried, then the run completes" eq "$rc" 0
-  expect "the retry is logged, naming the blocking session" has err.txt "lock timeout (55P03).*blocked by pid .*; retrying"
+  expect "the retry is logged, naming the blocking session" has err.txt \
+    "lock timeout (55P03).*blocked by pid .*application_name 'stock_holder'.*; retrying"
   sql "$u" "DELETE FROM mig_meta.rejects WHERE source_key = 'it-0037'"   # one row to redo: a reject
-  psql -X -q "$u" -c "BEGIN; LOCK TABLE mig_meta.rejects IN SHARE MODE; SELECT pg_sleep(12); COMMIT;" >/dev/null 2>&1 &
-  holder=$!
-  sleep 0.3
+  # A lock held for the whole run.
+  hold rejects_holder "$u"
+  in_hold rejects_holder "BEGIN; LOCK TABLE mig_meta.rejects IN SHARE MODE;"
   demo "$u" --batch-size 100 --lock-timeout 100ms
   rc=$?
+  unhold rejects_holder
   expect "a lock that never frees fails the run (exit 1)" eq "$rc" 1
   expect "with a clear message" has err.txt "lock timeout 6 times in a row"
   expect "that suggests what to do" has err.txt "raise --lock-timeout"
-  sql "$u" "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE query LIKE '%pg_sleep(12)%' AND pid <> pg_backend_pid()" >/dev/null
-  wait "$holder" 2>/dev/null
 }
 
 test_15_worker_error() {

@@ -223,12 +223,11 @@ expect "lock report: old_ingredient_table is only read" has locks.json '"table":
 expect "lock report: the new tables are not reported" eq "$(grep -c '"table":"public.audit_logs"' locks.json)" 0
 u=$(clone t_small locked)
 before=$(all_fp "$u" '^mig_meta$')
-psql -X -q "$u" -c "BEGIN; LOCK TABLE pallets IN ACCESS SHARE MODE; SELECT pg_sleep(20)" >/dev/null 2>&1 &
-holder=$!
-for _ in $(seq 1 100); do [ "$(sql "$u" "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'pallets' AND l.granted")" -ge 1 ] && break; sleep 0.05; done
+hold pallets_holder "$u"   # holds the lock for as long as the run takes
+in_hold pallets_holder "BEGIN; LOCK TABLE pallets IN ACCESS SHARE MODE;"
 run "$u" --lock-timeout 300ms
 expect "--lock-timeout: a held lock fails the setup's ALTER (exit 1, lock timeout named)" eq "$?|$(grep -c 'lock timeout' err.txt)" "1|1"
 expect "--lock-timeout: nothing changed but mig_meta" eq "$(all_fp "$u" '^mig_meta$')" "$before"
-kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+unhold pallets_holder
 
 finish lot_traceability
