@@ -213,11 +213,11 @@ function SourceSet:fetch(after, upto, limit, opts)
   local probe = self.pending_sql and not opts.all_pending
   -- range without a probe: the window needs no other column than the key (an index-only scan may do)
   local inner = (opts.range and not probe) and table.concat(cols, ", ") or "s.*"
-  local ordered = "SELECT " .. inner .. " FROM (" .. self.source_sql .. ") s"
+  local base = "SELECT " .. inner .. " FROM (" .. self.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
-    .. " ORDER BY " .. self.order_sql
+  local ordered = base .. " ORDER BY " .. self.order_sql
   limit = math.floor(limit)
-  if opts.range then return self:fetch_range(ordered, limit, probe, cols, desc, params) end
+  if opts.range then return self:fetch_range(base, limit, probe, cols, desc, params) end
   local window = ordered .. " LIMIT " .. limit
   local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
     .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
@@ -245,13 +245,22 @@ end
 --- The range form of fetch: one row back (the last key; the window's size and pending count as
 --- window aggregates over the index-ordered window), instead of every key sorted twice and
 --- turned into Lua tables (a quarter of a large window's time: tests/bench/README.md).
-function SourceSet:fetch_range(ordered, limit, probe, cols, desc, params)
+--- base: the window's rows as a SELECT without ORDER BY.
+function SourceSet:fetch_range(base, limit, probe, cols, desc, params)
+  local ordered = base .. " ORDER BY " .. self.order_sql
   if not probe then
     -- A full window's last key is the one at OFFSET limit-1 of the key order, read straight off the
-    -- index without the window aggregate and the sort of every key below it. Only a short window
-    -- at the end of the set (no row there) needs the general form.
+    -- index without the window aggregate and the sort of every key below it.
     local r = self.conn:query(ordered .. " OFFSET " .. (limit - 1) .. " LIMIT 1", unpack(params, 1, #params))[1]
     if r then return {columns = {}, types = {}, count = limit}, self:key_values(r), limit end
+    -- A shorter one holds every row of the range: its size is the range's count and its last key
+    -- the greatest, both read off the index in one statement (one snapshot).
+    r = self.conn:query("SELECT " .. table.concat(cols, ", ") .. ", (SELECT count(*) FROM (" .. base
+      .. ") c) AS __mig_window FROM (" .. base .. " ORDER BY " .. table.concat(desc, ", ") .. " LIMIT 1) s",
+      unpack(params, 1, #params))[1]
+    if not r then return {columns = {}, types = {}, count = 0}, nil, 0 end
+    local n = tonumber(r.__mig_window)
+    return {columns = {}, types = {}, count = n}, self:key_values(r), n
   end
   local window = ordered .. " LIMIT " .. limit
   local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "

@@ -74,7 +74,10 @@ printf "  loaded in %.1f s: %s $phase\n" "$(echo "$(date +%s.%N) - $t0" | bc)" \
 run_one() {
   local which=$1 n=$2 db="mb_run_$1_$2" t out
   q "$url" -c "CREATE DATABASE $db TEMPLATE mb_tpl"
+  # Each run starts with no dirty page of the one before, neither the server's nor the kernel's
+  # (the server runs with fsync = off: its checkpoint alone leaves the writing to the kernel).
   q "$url" -c "CHECKPOINT"
+  sync
   if [[ $which == a || $which == p ]]; then
     local s=$script
     [[ $which == p ]] && s=$previous_script
@@ -154,15 +157,24 @@ ratio=$(echo "$ml / $mb" | bc -l) rmed=$(median "${rr[@]}")
 printf "median: anchor %.2f s; mighost load %.2f s (%.3fx; stock_batches target <= 1.05: %s; %s phase alone %.2f s), whole run %.2f s (%.2fx), checks %.2f s\n" \
   "$mb" "$ml" "$ratio" "$(echo "$ratio <= 1.05" | bc -l | sed 's/1/met/; s/0/missed/')" "$phase" "$mp" "$ma" "$(echo "$ma / $mb" | bc -l)" "$mc"
 printf "median of the per-round ratios: %.3f\n" "$rmed"
+# per_round NAME TIMES…: mighost's load over each round's TIMES, and their median
+per_round() {
+  local name=$1 i; shift
+  local t=("$@") q=()
+  for i in "${!tl[@]}"; do q+=("$(echo "${tl[$i]} / ${t[$i]}" | bc -l)"); done
+  printf "  per round load / %s:" "$name"; printf " %.2f" "${q[@]}"; printf " (median %.2fx)\n" "$(median "${q[@]}")"
+}
 if (( ${#tcc[@]} > 0 )); then
   mcc=$(median "${tcc[@]}")
   printf "c: psql with the script's order (table, rows, then indexes + keys): %.2f s; mighost load / c = %.2fx\n" \
     "$mcc" "$(echo "$ml / $mcc" | bc -l)"
+  per_round c "${tcc[@]}"
 fi
 if (( ${#tdd[@]} > 0 )); then
   mdd=$(median "${tdd[@]}")
   printf "d: psql in pg_restore's order (table without its primary key, rows, then key, indexes + keys): %.2f s; mighost load / d = %.2fx\n" \
     "$mdd" "$(echo "$ml / $mdd" | bc -l)"
+  per_round d "${tdd[@]}"
 fi
 if (( ${#pa[@]} > 0 )); then
   printf "previous script: load %.2f s, whole run %.2f s; declared / previous: load %.3fx, whole run %.3fx\n" \

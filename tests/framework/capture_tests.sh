@@ -41,6 +41,10 @@ test_36_captured_batches() {
   expect "  materialized again where they have many" has err.txt \
     'phase items: batches read their rows once into a materialized copy (last batch: [1-9][0-9]\.[0-9]*% '
   expect "  the rows, rejects and fixups of the one batch" eq "$(captured_state "$u")" "$(captured_state "$ref")"
+  expect "  progress counts every source row once, the short last window too" eq \
+    "$(grep '^PROGRESS items' out.txt | sed -E 's|^PROGRESS items ([0-9]*)/([0-9]*) .*|\1 \2|' | awk '
+      $1 % 500 && $1 != $2 { bad++ } END { print (bad + 0) "|" $1 "/" $2 }')" \
+    "0|$(sql "$u" "SELECT count(*) || '/' || count(*) FROM items")"
   expect "  the report's tallies too" eq "$(grep -E '^  (rejects|items) ' out.txt | sed 's/[0-9.]*s$//')" \
     "$(grep -E '^  (rejects|items) ' capture_ref.out | sed 's/[0-9.]*s$//')"
   # A run that stops part-way and one that finishes it: the second run's windows insert "if absent".
