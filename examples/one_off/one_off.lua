@@ -1,6 +1,6 @@
 -- The tutorial's second step (stdlib/README.md, "Declared phases"): a one-off copy of a legacy
 -- table into a new one, written as a declaration. The framework writes every statement: one per
--- batch (5000 orders at first, doubled while batches commit quickly: --batch-time), the rejects
+-- batch (5000 orders at first, more while batches commit quickly: --batch-time), the rejects
 -- and fixups inside it, the table's indexes and foreign key after the rows, and the checks that
 -- follow from the mapping.
 --

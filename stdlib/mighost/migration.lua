@@ -113,7 +113,7 @@ local function build_options(src, def)
   local common = {
     {name = "dry_run", type = "bool", help = "run everything in one transaction, then roll it back; report what would change"},
     {name = "batch_size", type = "int", default = 500, min = 1, help = "source rows per batch (one transaction each); given here, every batch asks for exactly N"},
-    {name = "batch_time", type = "duration", default = "500ms", help = "without --batch-size, batches start at the default size and double while one commits in under half this time (at most 64 times the default); 0 keeps the default size"},
+    {name = "batch_time", type = "duration", default = "500ms", help = "without --batch-size, batches start at the default size and grow (2 to 8 times) while one commits in under half this time, to what its pace fits in that half (at most 64 times the default); 0 keeps the default size"},
     {name = "limit", type = "int", min = 1, help = "process at most N unresolved rows of the main source set (status partial)"},
     {name = "report", type = "path", metavar = "PATH", help = "JSON report file (default reports/" .. def.name .. "-<UTC time>.json)"},
     {name = "stop_file", type = "path", metavar = "PATH", default = def.name .. ".stop", help = "stop at the next batch boundary while this file exists"},
