@@ -215,10 +215,9 @@ function SourceSet:fetch(after, upto, limit, opts)
   local inner = (opts.range and not probe) and table.concat(cols, ", ") or "s.*"
   local base = "SELECT " .. inner .. " FROM (" .. self.source_sql .. ") s"
     .. (#where > 0 and (" WHERE " .. table.concat(where, " AND ")) or "")
-  local ordered = base .. " ORDER BY " .. self.order_sql
   limit = math.floor(limit)
   if opts.range then return self:fetch_range(base, limit, probe, cols, desc, params) end
-  local window = ordered .. " LIMIT " .. limit
+  local window = base .. " ORDER BY " .. self.order_sql .. " LIMIT " .. limit
   local sql = "WITH w AS MATERIALIZED (SELECT s.*, p.pending AS __mig_pending, row_number() OVER (ORDER BY "
     .. table.concat(desc, ", ") .. ") AS __mig_last, count(*) OVER () AS __mig_window FROM (" .. window .. ") s"
     .. pending_join(self, probe) .. ") SELECT * FROM w s WHERE s.__mig_last = 1 OR s.__mig_pending ORDER BY "
@@ -247,20 +246,21 @@ end
 --- turned into Lua tables (a quarter of a large window's time: tests/bench/README.md).
 --- base: the window's rows as a SELECT without ORDER BY.
 function SourceSet:fetch_range(base, limit, probe, cols, desc, params)
+  local function counted(n) return {columns = {}, types = {}, count = n} end
   local ordered = base .. " ORDER BY " .. self.order_sql
   if not probe then
     -- A full window's last key is the one at OFFSET limit-1 of the key order, read straight off the
     -- index without the window aggregate and the sort of every key below it.
     local r = self.conn:query(ordered .. " OFFSET " .. (limit - 1) .. " LIMIT 1", unpack(params, 1, #params))[1]
-    if r then return {columns = {}, types = {}, count = limit}, self:key_values(r), limit end
+    if r then return counted(limit), self:key_values(r), limit end
     -- A shorter one holds every row of the range: its size is the range's count and its last key
     -- the greatest, both read off the index in one statement (one snapshot).
     r = self.conn:query("SELECT " .. table.concat(cols, ", ") .. ", (SELECT count(*) FROM (" .. base
       .. ") c) AS __mig_window FROM (" .. base .. " ORDER BY " .. table.concat(desc, ", ") .. " LIMIT 1) s",
       unpack(params, 1, #params))[1]
-    if not r then return {columns = {}, types = {}, count = 0}, nil, 0 end
+    if not r then return counted(0), nil, 0 end
     local n = tonumber(r.__mig_window)
-    return {columns = {}, types = {}, count = n}, self:key_values(r), n
+    return counted(n), self:key_values(r), n
   end
   local window = ordered .. " LIMIT " .. limit
   local sql = "SELECT " .. table.concat(cols, ", ") .. ", count(*) OVER () AS __mig_window, "
@@ -268,10 +268,8 @@ function SourceSet:fetch_range(base, limit, probe, cols, desc, params)
     .. " FROM (" .. window .. ") s" .. (probe and pending_join(self, probe) or "")
     .. " ORDER BY " .. table.concat(desc, ", ") .. " LIMIT 1"
   local r = self.conn:query(sql, unpack(params, 1, #params))[1]
-  local rows = {columns = {}, types = {}, count = 0}
-  if not r then return rows, nil, 0 end
-  rows.count = tonumber(r.__mig_npending)
-  return rows, self:key_values(r), tonumber(r.__mig_window)
+  if not r then return counted(0), nil, 0 end
+  return counted(tonumber(r.__mig_npending)), self:key_values(r), tonumber(r.__mig_window)
 end
 
 --- ctx.window of a batch: its key range, and (set on the ledger connection) `source`, the SQL of

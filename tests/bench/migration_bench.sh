@@ -148,8 +148,9 @@ for r in $(seq 1 "$rounds"); do
   done
 done
 # per round: load / anchor (the machine's load can change between rounds; the ratio of medians hides that)
-declare -a rr
-for i in "${!tl[@]}"; do rr+=("$(echo "${tl[$i]} / ${tb[$i]}" | bc -l)"); done
+# ratios TIMES…: mighost's load over each round's TIMES, one per line
+ratios() { local t=("$@") i; for i in "${!tl[@]}"; do echo "${tl[$i]} / ${t[$i]}" | bc -l; done; }
+mapfile -t rr < <(ratios "${tb[@]}")
 printf "per round load / anchor:"; printf " %.2f" "${rr[@]}"; echo
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 mp=$(median "${tp[@]}") ml=$(median "${tl[@]}") ma=$(median "${ta[@]}") mb=$(median "${tb[@]}") mc=$(median "${tc[@]}")
@@ -157,11 +158,10 @@ ratio=$(echo "$ml / $mb" | bc -l) rmed=$(median "${rr[@]}")
 printf "median: anchor %.2f s; mighost load %.2f s (%.3fx; stock_batches target <= 1.05: %s; %s phase alone %.2f s), whole run %.2f s (%.2fx), checks %.2f s\n" \
   "$mb" "$ml" "$ratio" "$(echo "$ratio <= 1.05" | bc -l | sed 's/1/met/; s/0/missed/')" "$phase" "$mp" "$ma" "$(echo "$ma / $mb" | bc -l)" "$mc"
 printf "median of the per-round ratios: %.3f\n" "$rmed"
-# per_round NAME TIMES…: mighost's load over each round's TIMES, and their median
+# per_round NAME TIMES…: the ratios against TIMES, and their median
 per_round() {
-  local name=$1 i; shift
-  local t=("$@") q=()
-  for i in "${!tl[@]}"; do q+=("$(echo "${tl[$i]} / ${t[$i]}" | bc -l)"); done
+  local name=$1 q; shift
+  mapfile -t q < <(ratios "$@")
   printf "  per round load / %s:" "$name"; printf " %.2f" "${q[@]}"; printf " (median %.2fx)\n" "$(median "${q[@]}")"
 }
 if (( ${#tcc[@]} > 0 )); then
