@@ -181,7 +181,8 @@ if (( ${#pa[@]} > 0 )); then
     "$(median "${pl[@]}")" "$(median "${pa[@]}")" "$(echo "$ml / $(median "${pl[@]}")" | bc -l)" "$(echo "$ma / $(median "${pa[@]}")" | bc -l)"
 fi
 if (( ${#tcc[@]} > 0 )); then
-  printf "whole run / c = %.2fx\n" "$(echo "$ma / $(median "${tcc[@]}")" | bc -l)"
+  printf "whole run / c = %.2fx, whole run / d = %.2fx\n" "$(echo "$ma / $(median "${tcc[@]}")" | bc -l)" \
+    "$(echo "$ma / $(median "${tdd[@]}")" | bc -l)"
 fi
 printf "peak RSS (median): mighost %.1f MB, psql %.1f MB\n" "$(echo "$(median "${ra[@]}") / 1024" | bc -l)" \
   "$(echo "$(median "${rb[@]}") / 1024" | bc -l)"
