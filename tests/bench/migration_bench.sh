@@ -4,9 +4,8 @@
 # one `INSERT INTO <target> SELECT <the same transform, rejects left out>` into the same target
 # DDL (the script's TARGET_DDL: keys, CHECKs, foreign keys, indexes). M: stock_batches (1M items at
 # scale 1), assignments (200k parts) or one_off (examples/one_off: 500k orders). Not a test:
-# nothing here runs in CI. --previous adds a run p of tests/bench/previous/<M>.lua (the script
-# before it was declared), alternating with the others, to show the declared one is no slower.
-#   bash tests/bench/migration_bench.sh [--migration M] [--mighost PATH] [--scale S] [--rounds R] [--previous] [-- RUN_ARGS…]
+# nothing here runs in CI.
+#   bash tests/bench/migration_bench.sh [--migration M] [--mighost PATH] [--scale S] [--rounds R] [-- RUN_ARGS…]
 # Each run gets a fresh copy (CREATE DATABASE … TEMPLATE) of one generated database; the two runs
 # alternate and flip order (a b, b a, …). Per run: the anchor's INSERT time; mighost's load =
 # main phase + online + finalize (durations.phases.<phase> + durations.online + durations.finalize of
@@ -21,14 +20,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
-mighost=$root/build-bench/mighost scale=1 rounds=3 migration=stock_batches previous=
+mighost=$root/build-bench/mighost scale=1 rounds=3 migration=stock_batches
 while [[ $# -gt 0 ]]; do
   case $1 in
     --migration) migration=$2; shift 2 ;;
     --mighost) mighost=$(realpath "$2"); shift 2 ;;
     --scale) scale=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
-    --previous) previous=1; shift ;;
     --) shift; break ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "migration_bench.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
@@ -45,8 +43,6 @@ case $migration in   # the main phase (its source set's counts) and the table it
 esac
 script=$root/scripts/$migration.lua examples=$root/examples/$migration
 [[ $migration == one_off ]] && script=$examples/one_off.lua
-previous_script=$here/previous/$migration.lua
-[[ -z $previous || -f $previous_script ]] || { echo "no $previous_script" >&2; exit 1; }
 
 source "$here/lib.sh"
 bench_sandbox "$mighost" mighost-migration-bench   # sets work, url; dburl NAME
@@ -60,7 +56,6 @@ anchor=$here/anchors/$migration.sql
 awk 'done {print > "'"$work"'/ddl_later.sql"; next} {print > "'"$work"'/ddl_table.sql"} /\);$/ {done = 1}' "$work/ddl.sql"
 runners="a b"
 [[ -s $work/ddl_later.sql ]] && runners="$runners c d"
-[[ -n $previous ]] && runners="$runners p"
 
 echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
@@ -78,11 +73,9 @@ run_one() {
   # (the server runs with fsync = off: its checkpoint alone leaves the writing to the kernel).
   q "$url" -c "CHECKPOINT"
   sync
-  if [[ $which == a || $which == p ]]; then
-    local s=$script
-    [[ $which == p ]] && s=$previous_script
+  if [[ $which == a ]]; then
     t=$(date +%s.%N)
-    (cd "$work" && /usr/bin/time -f '%M' -o "$work/time.$db" "$mighost" run "$s" --db "$(dburl "$db")" \
+    (cd "$work" && /usr/bin/time -f '%M' -o "$work/time.$db" "$mighost" run "$script" --db "$(dburl "$db")" \
        --report "$work/$db.json" "${run_args[@]}") >"$work/$db.out" 2>"$work/$db.err" \
       || { tail -5 "$work/$db.err" >&2; echo "mighost run failed" >&2; }
     out="$(echo "$(date +%s.%N) - $t" | bc) $(tail -1 "$work/time.$db") $(python3 - "$work/$db.json" "$phase" <<'PY'
@@ -121,7 +114,7 @@ $(psql -X -At "$(dburl "$db")" -c "SELECT count(*) FROM $target")"
   echo "$out"
 }
 
-declare -a ta=() tb=() tp=() tl=() tc=() ra=() rb=() tcc=() tdd=() pa=() pl=()
+declare -a ta=() tb=() tp=() tl=() tc=() ra=() rb=() tcc=() tdd=()
 for r in $(seq 1 "$rounds"); do
   if (( r % 2 )); then order=$runners; else order=$(echo "$runners" | rev); fi
   for w in $order; do
@@ -130,10 +123,6 @@ for r in $(seq 1 "$rounds"); do
       ta+=("$s"); tp+=("$ph"); tl+=("$(echo "$ph + $fin" | bc -l)"); tc+=("$ck"); ra+=("$rss")
       printf "round %d  mighost run      whole %8.2f s  load %8.2f s (%s phase %.2f + online/finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
         "$r" "$s" "${tl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
-    elif [[ $w == p ]]; then
-      pa+=("$s"); pl+=("$(echo "$ph + $fin" | bc -l)")
-      printf "round %d  previous script  whole %8.2f s  load %8.2f s (%s phase %.2f + online/finalize %.2f)  checks %7.2f s  rows %s  peak RSS %6.1f MB\n" \
-        "$r" "$s" "${pl[-1]}" "$phase" "$ph" "$fin" "$ck" "$rows" "$(echo "$rss / 1024" | bc -l)"
     elif [[ $w == c ]]; then
       tcc+=("$s")
       printf "round %d  psql table, INSERT…SELECT, then indexes + keys  %8.2f s   rows %s\n" "$r" "$s" "$rows"
@@ -175,10 +164,6 @@ if (( ${#tdd[@]} > 0 )); then
   printf "d: psql in pg_restore's order (table without its primary key, rows, then key, indexes + keys): %.2f s; mighost load / d = %.2fx\n" \
     "$mdd" "$(echo "$ml / $mdd" | bc -l)"
   per_round d "${tdd[@]}"
-fi
-if (( ${#pa[@]} > 0 )); then
-  printf "previous script: load %.2f s, whole run %.2f s; declared / previous: load %.3fx, whole run %.3fx\n" \
-    "$(median "${pl[@]}")" "$(median "${pa[@]}")" "$(echo "$ml / $(median "${pl[@]}")" | bc -l)" "$(echo "$ma / $(median "${pa[@]}")" | bc -l)"
 fi
 if (( ${#tcc[@]} > 0 )); then
   printf "whole run / c = %.2fx, whole run / d = %.2fx\n" "$(echo "$ma / $(median "${tcc[@]}")" | bc -l)" \
