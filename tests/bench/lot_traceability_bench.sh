@@ -32,7 +32,7 @@ echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
 q "$url" -c "CREATE DATABASE lt_tpl"
 EXAMPLES_SCALE=$scale q "$(dburl lt_tpl)" -f "$root/examples/lot_traceability/generate.sql" >/dev/null
-q "$(dburl lt_tpl)" -c "VACUUM ANALYZE"
+bench_settle "$(dburl lt_tpl)"
 printf "  loaded in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
 q "$url" -c "CREATE UNLOGGED TABLE lock_samples (db text, at timestamptz, pid int, rel oid, mode text);
              CREATE TABLE poll_stop (db text)"

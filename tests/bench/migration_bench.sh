@@ -61,7 +61,7 @@ echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
 q "$url" -c "CREATE DATABASE mb_tpl"
 EXAMPLES_SCALE=$scale q "$(dburl mb_tpl)" -f "$examples/generate.sql" >/dev/null
-q "$(dburl mb_tpl)" -c "VACUUM ANALYZE"
+bench_settle "$(dburl mb_tpl)"
 printf "  loaded in %.1f s: %s $phase\n" "$(echo "$(date +%s.%N) - $t0" | bc)" \
   "$(psql -X -At "$(dburl mb_tpl)" -c "SELECT count(*) FROM $legacy")"
 

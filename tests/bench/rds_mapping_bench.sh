@@ -45,7 +45,7 @@ for db in rds_src:$scale rds_small:$small; do
   t0=$(date +%s.%N)
   q "$url" -c "CREATE DATABASE $name" >/dev/null
   q -v scale="$s" "$(dburl "$name")" -f "$root/examples/rds_mapping/generate.sql" >/dev/null
-  q "$(dburl "$name")" -c "VACUUM ANALYZE" >/dev/null
+  bench_settle "$(dburl "$name")"
   printf "generated %s (scale %s) in %.1f s: %s bags, %s MB\n" "$name" "$s" "$(echo "$(date +%s.%N) - $t0" | bc)" \
     "$(q "$(dburl "$name")" -c "SELECT count(*) FROM bag")" "$(q "$(dburl "$name")" -c "SELECT pg_database_size(current_database()) / 1048576")"
 done

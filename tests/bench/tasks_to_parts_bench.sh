@@ -37,7 +37,7 @@ echo "generating the legacy database at scale $scale ..."
 t0=$(date +%s.%N)
 psql -X -q "$url" -c "CREATE DATABASE t2p_tpl" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" "$(dburl t2p_tpl)" -f "$root/examples/tasks_to_parts/generate.sql" >/dev/null
-psql -X -q "$(dburl t2p_tpl)" -c "VACUUM ANALYZE" >/dev/null
+bench_settle "$(dburl t2p_tpl)"
 printf "  loaded in %.1f s: %s tasks, %s timers\n" "$(echo "$(date +%s.%N) - $t0" | bc)" \
   "$(psql -X -At "$(dburl t2p_tpl)" -c "SELECT count(*) FROM machining_task")" \
   "$(psql -X -At "$(dburl t2p_tpl)" -c "SELECT count(*) FROM tasks_timer")"
