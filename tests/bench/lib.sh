@@ -1,5 +1,5 @@
-# Shared by the benches here: a work directory and a `mighost
-# sandbox` for the whole bench, both removed on exit (also on error or Ctrl-C).
+# Shared by the benches here: a work directory and a `mighost sandbox` for the whole bench, both
+# removed on exit (also on error or Ctrl-C).
 # bench_sandbox MIGHOST PREFIX: sets work (a fresh directory) and url (the sandbox's); dburl NAME
 # gives the URL of database NAME on it.
 bench_sandbox() {
