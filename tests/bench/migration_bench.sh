@@ -166,8 +166,7 @@ if (( ${#tdd[@]} > 0 )); then
   per_round d "${tdd[@]}"
 fi
 if (( ${#tcc[@]} > 0 )); then
-  printf "whole run / c = %.2fx, whole run / d = %.2fx\n" "$(echo "$ma / $(median "${tcc[@]}")" | bc -l)" \
-    "$(echo "$ma / $(median "${tdd[@]}")" | bc -l)"
+  printf "whole run / c = %.2fx, whole run / d = %.2fx\n" "$(echo "$ma / $mcc" | bc -l)" "$(echo "$ma / $mdd" | bc -l)"
 fi
 printf "peak RSS (median): mighost %.1f MB, psql %.1f MB\n" "$(echo "$(median "${ra[@]}") / 1024" | bc -l)" \
   "$(echo "$(median "${rb[@]}") / 1024" | bc -l)"
