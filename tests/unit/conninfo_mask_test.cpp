@@ -14,6 +14,9 @@ TEST_CASE("mask_password hides the password of every conninfo form, and only it"
   CHECK(mask_password("host=h PASSWORD = 'a b\\'c' user=u") == "host=h PASSWORD = *** user=u");
   CHECK(mask_password("password=a\\ b user=u") == "password=*** user=u");
   CHECK(mask_password("password=a&b:c user=u") == "password=*** user=u");
+  // A key=value password that begins like the mask: '&' does not end a key=value value.
+  CHECK(mask_password("user=app password=***&*x dbname=shop") == "user=app password=*** dbname=shop");
+  CHECK(mask_password("postgres://h/db?password=***&user=app") == "postgres://h/db?password=***&user=app");
   CHECK(mask_password("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db");
   CHECK(mask_password("postgres://u:pw@h/db?sslmode=disable&password=q&application_name=z") ==
         "postgres://u:***@h/db?sslmode=disable&password=***&application_name=z");
